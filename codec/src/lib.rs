@@ -1,0 +1,19 @@
+//! `wsspec-codec` — a sans-I/O reference codec for RFC 6455 WebSocket.
+//!
+//! Bytes go in, events come out; messages go in, bytes come out. There are no sockets,
+//! no async runtime and no clocks here, so every rule can be tested by feeding bytes.
+//! The data path reads top-down: bytes → [`decode::FrameDecoder`] → frames →
+//! [`message::MessageAssembler`] (UTF-8) → [`connection::Connection`] events.
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod close;
+pub mod frame;
+pub mod handshake;
+pub mod limits;
+pub mod mask;
+
+pub use close::{CloseCode, CloseFrame};
+pub use frame::{Frame, FrameHeader, Opcode, Role};
+pub use limits::Limits;
