@@ -9,8 +9,10 @@
 #![warn(missing_docs)]
 
 pub mod close;
+pub mod deflate;
 pub mod frame;
 pub mod handshake;
+pub mod hixie76;
 pub mod limits;
 pub mod mask;
 
