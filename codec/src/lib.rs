@@ -15,6 +15,7 @@ pub mod frame;
 pub mod handshake;
 pub mod hixie76;
 pub mod limits;
+pub mod message;
 pub mod mask;
 
 pub use close::{CloseCode, CloseFrame};
