@@ -80,7 +80,9 @@ pub enum CloseError {
     #[error("close frame payload of 1 byte: a body must start with a 2-byte status code (RFC 6455 §5.5.1)")]
     PayloadOfOneByte,
     /// RFC 6455 §5.5: control frame payloads are at most 125 bytes.
-    #[error("close frame payload of {0} bytes exceeds the 125-byte control frame limit (RFC 6455 §5.5)")]
+    #[error(
+        "close frame payload of {0} bytes exceeds the 125-byte control frame limit (RFC 6455 §5.5)"
+    )]
     PayloadTooLong(usize),
     /// RFC 6455 §7.4: the code is not one an endpoint may send.
     #[error("close code {0} may not be sent on the wire (RFC 6455 §7.4)")]
@@ -161,7 +163,9 @@ mod tests {
 
     #[test]
     fn rfc6455_7_4_codes_not_allowed_on_wire() {
-        for code in [0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535] {
+        for code in [
+            0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535,
+        ] {
             assert!(!CloseCode(code).is_allowed_on_wire(), "{code}");
         }
     }
@@ -182,7 +186,10 @@ mod tests {
     fn rfc6455_5_5_control_payload_over_125_bytes_is_invalid() {
         let mut payload = vec![0x03, 0xe8];
         payload.extend(std::iter::repeat(b'*').take(124));
-        assert_eq!(CloseFrame::parse(&payload), Err(CloseError::PayloadTooLong(126)));
+        assert_eq!(
+            CloseFrame::parse(&payload),
+            Err(CloseError::PayloadTooLong(126))
+        );
     }
 
     #[test]

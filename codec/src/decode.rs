@@ -41,7 +41,9 @@ pub enum FrameError {
     #[error("RSV1 set on a {0} frame: only the first frame of a compressed message may set it (RFC 7692 §6.1)")]
     Rsv1OnNonFirstFrame(Opcode),
     /// RFC 6455 §5.5: control frames must not be fragmented.
-    #[error("fragmented {0} frame (FIN = 0): control frames must not be fragmented (RFC 6455 §5.5)")]
+    #[error(
+        "fragmented {0} frame (FIN = 0): control frames must not be fragmented (RFC 6455 §5.5)"
+    )]
     FragmentedControlFrame(Opcode),
     /// RFC 6455 §5.5: control frames carry at most 125 bytes of payload.
     #[error("{opcode} frame with a {len}-byte payload: control frames carry at most 125 bytes (RFC 6455 §5.5)")]
@@ -366,7 +368,9 @@ mod tests {
     fn rfc6455_5_7_masked_hello_to_a_server() {
         let f = frame(
             &mut server(),
-            &[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58],
+            &[
+                0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
+            ],
         );
         assert_eq!(f.payload, b"Hello");
         assert_eq!(f.header.mask, Some([0x37, 0xfa, 0x21, 0x3d]));
@@ -376,8 +380,12 @@ mod tests {
     fn rfc6455_5_7_fragmented_hel_lo() {
         let mut dec = client();
         let mut input: &[u8] = &[0x01, 0x03, 0x48, 0x65, 0x6c, 0x80, 0x02, 0x6c, 0x6f];
-        let Decoded::Frame(a) = dec.decode(&mut input).unwrap() else { panic!() };
-        let Decoded::Frame(b) = dec.decode(&mut input).unwrap() else { panic!() };
+        let Decoded::Frame(a) = dec.decode(&mut input).unwrap() else {
+            panic!()
+        };
+        let Decoded::Frame(b) = dec.decode(&mut input).unwrap() else {
+            panic!()
+        };
         assert!(!a.header.fin && a.header.opcode == Opcode::Text && a.payload == b"Hel");
         assert!(b.header.fin && b.header.opcode == Opcode::Continuation && b.payload == b"lo");
         assert_eq!(dec.decode(&mut input), Ok(Decoded::NeedMore(2)));
@@ -420,7 +428,10 @@ mod tests {
     fn rfc6455_5_2_rsv_bits_without_extension_fail() {
         for rsv in 1..8u8 {
             let err = decode_one(&mut client(), &[0x81 | (rsv << 4), 0x00]).unwrap_err();
-            assert!(matches!(err, FrameError::ReservedBits { .. }), "rsv {rsv}: {err}");
+            assert!(
+                matches!(err, FrameError::ReservedBits { .. }),
+                "rsv {rsv}: {err}"
+            );
         }
     }
 
@@ -428,7 +439,10 @@ mod tests {
     fn rfc7692_6_1_rsv1_allowed_only_on_first_data_frame() {
         let mut dec = client();
         dec.set_allowed_rsv(RSV1);
-        assert!(matches!(decode_one(&mut dec, &[0xc1, 0x00]), Ok(Decoded::Frame(_))));
+        assert!(matches!(
+            decode_one(&mut dec, &[0xc1, 0x00]),
+            Ok(Decoded::Frame(_))
+        ));
         let err = decode_one(&mut dec, &[0xc0, 0x00]).unwrap_err();
         assert_eq!(err, FrameError::Rsv1OnNonFirstFrame(Opcode::Continuation));
         let mut dec = client();
@@ -479,7 +493,13 @@ mod tests {
     fn frame_over_limit_fails_with_1009_before_payload_arrives() {
         let mut dec = FrameDecoder::new(Role::Client, Limits::uniform(1000));
         let err = decode_one(&mut dec, &[0x82, 0x7e, 0x03, 0xe9]).unwrap_err();
-        assert_eq!(err, FrameError::FrameTooLarge { len: 1001, max: 1000 });
+        assert_eq!(
+            err,
+            FrameError::FrameTooLarge {
+                len: 1001,
+                max: 1000
+            }
+        );
         assert_eq!(err.close_code(), CloseCode::MESSAGE_TOO_BIG);
     }
 
@@ -544,7 +564,10 @@ mod tests {
         assert_eq!(chunk.offset, 2);
         chunk.unmask_into(&mut out);
         assert_eq!(out, [10, 20, 30]);
-        assert!(matches!(dec.next_event(&mut rest), Ok(Some(FrameEvent::End(_)))));
+        assert!(matches!(
+            dec.next_event(&mut rest),
+            Ok(Some(FrameEvent::End(_)))
+        ));
         assert!(dec.is_between_frames());
     }
 }

@@ -333,7 +333,10 @@ mod tests {
         assert_eq!(FrameHeader::parse(&out[..0]), HeaderParse::NeedMore(2));
         assert_eq!(FrameHeader::parse(&out[..1]), HeaderParse::NeedMore(1));
         for cut in 2..14 {
-            assert_eq!(FrameHeader::parse(&out[..cut]), HeaderParse::NeedMore(14 - cut));
+            assert_eq!(
+                FrameHeader::parse(&out[..cut]),
+                HeaderParse::NeedMore(14 - cut)
+            );
         }
         assert_eq!(parse_complete(&out), (h, 14));
     }

@@ -15,8 +15,8 @@ pub mod frame;
 pub mod handshake;
 pub mod hixie76;
 pub mod limits;
-pub mod message;
 pub mod mask;
+pub mod message;
 
 pub use close::{CloseCode, CloseFrame};
 pub use frame::{Frame, FrameHeader, Opcode, Role};

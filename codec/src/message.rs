@@ -294,7 +294,12 @@ mod tests {
         }
     }
 
-    fn frame(asm: &mut MessageAssembler, op: Opcode, fin: bool, payload: &[u8]) -> Result<Option<Message>, MessageError> {
+    fn frame(
+        asm: &mut MessageAssembler,
+        op: Opcode,
+        fin: bool,
+        payload: &[u8],
+    ) -> Result<Option<Message>, MessageError> {
         asm.begin_frame(&header(op, fin))?;
         asm.push(payload)?;
         asm.end_frame()
@@ -314,7 +319,9 @@ mod tests {
     #[test]
     fn rfc6455_5_4_continuation_without_start_fails_with_1002() {
         let mut asm = MessageAssembler::new(1 << 20);
-        let err = asm.begin_frame(&header(Opcode::Continuation, true)).unwrap_err();
+        let err = asm
+            .begin_frame(&header(Opcode::Continuation, true))
+            .unwrap_err();
         assert_eq!(err, MessageError::ContinuationWithoutStart);
         assert_eq!(err.close_code(), CloseCode::PROTOCOL_ERROR);
     }
@@ -324,7 +331,10 @@ mod tests {
         let mut asm = MessageAssembler::new(1 << 20);
         frame(&mut asm, Opcode::Text, false, b"fragment1").unwrap();
         let err = asm.begin_frame(&header(Opcode::Text, true)).unwrap_err();
-        assert_eq!(err, MessageError::MessageStartDuringFragmentedMessage(Opcode::Text));
+        assert_eq!(
+            err,
+            MessageError::MessageStartDuringFragmentedMessage(Opcode::Text)
+        );
     }
 
     #[test]
@@ -332,7 +342,10 @@ mod tests {
         // Autobahn 6.4.3: the 0x90 at byte 12 makes the sequence starting at byte 11 invalid.
         let mut asm = MessageAssembler::new(1 << 20);
         asm.begin_frame(&header(Opcode::Text, true)).unwrap();
-        asm.push(&[0xce, 0xba, 0xe1, 0xbd, 0xb9, 0xcf, 0x83, 0xce, 0xbc, 0xce, 0xb5, 0xf4]).unwrap();
+        asm.push(&[
+            0xce, 0xba, 0xe1, 0xbd, 0xb9, 0xcf, 0x83, 0xce, 0xbc, 0xce, 0xb5, 0xf4,
+        ])
+        .unwrap();
         let err = asm.push(&[0x90]).unwrap_err();
         assert_eq!(err, MessageError::InvalidUtf8(Utf8Error { offset: 11 }));
         assert_eq!(err.close_code(), CloseCode::INVALID_PAYLOAD);
@@ -372,7 +385,8 @@ mod tests {
     fn message_over_limit_fails_with_1009_before_growing() {
         let mut asm = MessageAssembler::new(8);
         frame(&mut asm, Opcode::Binary, false, b"12345").unwrap();
-        asm.begin_frame(&header(Opcode::Continuation, true)).unwrap();
+        asm.begin_frame(&header(Opcode::Continuation, true))
+            .unwrap();
         let err = asm.push(b"6789").unwrap_err();
         assert_eq!(err, MessageError::MessageTooBig { max: 8 });
         assert_eq!(err.close_code(), CloseCode::MESSAGE_TOO_BIG);

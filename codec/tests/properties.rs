@@ -12,7 +12,11 @@ use wsspec_codec::Limits;
 /// frames final and ≤ 125 bytes, masked iff sent by a client.
 fn valid_frame(sender: Role) -> impl Strategy<Value = Frame> {
     let data = (
-        prop_oneof![Just(Opcode::Text), Just(Opcode::Binary), Just(Opcode::Continuation)],
+        prop_oneof![
+            Just(Opcode::Text),
+            Just(Opcode::Binary),
+            Just(Opcode::Continuation)
+        ],
         any::<bool>(),
         prop::collection::vec(any::<u8>(), 0..300),
     );
@@ -27,8 +31,11 @@ fn valid_frame(sender: Role) -> impl Strategy<Value = Frame> {
         prop::sample::select(vec![125usize, 126, 127, 65535, 65536, 70000])
             .prop_map(|n| vec![0xab; n]),
     );
-    (prop_oneof![4 => data, 2 => control, 1 => big], any::<[u8; 4]>()).prop_map(
-        move |((opcode, fin, payload), key)| Frame {
+    (
+        prop_oneof![4 => data, 2 => control, 1 => big],
+        any::<[u8; 4]>(),
+    )
+        .prop_map(move |((opcode, fin, payload), key)| Frame {
             header: FrameHeader {
                 fin,
                 rsv: 0,
@@ -37,8 +44,7 @@ fn valid_frame(sender: Role) -> impl Strategy<Value = Frame> {
                 payload_len: payload.len() as u64,
             },
             payload,
-        },
-    )
+        })
 }
 
 /// Arbitrary bytes: mostly invalid headers, some valid ones with odd lengths.
@@ -202,7 +208,11 @@ proptest! {
 #[test]
 fn fast_mask_equals_reference_for_every_length_offset_and_start() {
     let source: Vec<u8> = (0..4096 + 8).map(|i| (i * 31 + 7) as u8).collect();
-    for key in [[0, 0, 0, 0], [0x37, 0xfa, 0x21, 0x3d], [0xff, 1, 0x80, 0x7f]] {
+    for key in [
+        [0, 0, 0, 0],
+        [0x37, 0xfa, 0x21, 0x3d],
+        [0xff, 1, 0x80, 0x7f],
+    ] {
         for len in 0..=4096 {
             for start in 0..8 {
                 let mut fast = source[..len + start].to_vec();
