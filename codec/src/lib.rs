@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod close;
+pub mod connection;
 pub mod decode;
 pub mod deflate;
 pub mod frame;
