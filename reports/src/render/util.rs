@@ -1,0 +1,229 @@
+//! Helpers shared by the renderers: turning detail fields into short readable text.
+
+use serde_json::Value;
+
+use crate::detail::CaseDetail;
+use crate::model::CaseResult;
+
+/// Text with HTML tags removed, the common entities decoded and whitespace collapsed:
+/// wstest's descriptions and expectations are HTML fragments.
+pub fn plain(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut in_tag = false;
+    for c in s.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                out.push(' ');
+            }
+            '>' if in_tag => in_tag = false,
+            _ if in_tag => {}
+            _ => out.push(c),
+        }
+    }
+    let decoded = out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&");
+    decoded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `s` cut to at most `max` characters, with `…` when cut.
+pub fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_owned()
+    } else {
+        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
+/// One received/expected event (`["message", data, isBinary]`, `["pong", data]`, …).
+fn event(e: &Value) -> String {
+    let Some(items) = e.as_array() else { return clip(&e.to_string(), 120) };
+    let kind = items.first().and_then(Value::as_str).unwrap_or("?");
+    let data = match items.get(1) {
+        Some(Value::String(s)) => format!("{:?}", clip(s, 80)),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => clip(&other.to_string(), 80),
+    };
+    match (kind, items.get(2).and_then(Value::as_bool)) {
+        ("message", Some(true)) => format!("binary message {data}"),
+        ("message", _) => format!("text message {data}"),
+        ("timeout", _) => format!("timeout {}", data.trim_matches('"')),
+        (kind, _) if data.is_empty() => kind.to_owned(),
+        (kind, _) => format!("{kind} {data}"),
+    }
+}
+
+/// A list of events as one line: `pong "x", text message "y"`, or `nothing`.
+pub fn events(list: &Value) -> String {
+    match list.as_array() {
+        Some(items) if items.is_empty() => "nothing".to_owned(),
+        Some(items) => {
+            let shown: Vec<String> = items.iter().take(12).map(event).collect();
+            let more = items.len().saturating_sub(shown.len());
+            if more > 0 {
+                format!("{}, … ({more} more)", shown.join(", "))
+            } else {
+                shown.join(", ")
+            }
+        }
+        None => clip(&list.to_string(), 200),
+    }
+}
+
+/// The `expected` map as one line: `OK: pong ""; NON-STRICT: nothing`.
+pub fn expected(detail: &CaseDetail) -> Option<String> {
+    let map = detail.expected.as_ref()?.as_object()?;
+    if map.is_empty() {
+        return None;
+    }
+    // OK first, then the others: the order a reader wants.
+    let mut keys: Vec<&String> = map.keys().collect();
+    keys.sort_by_key(|k| (k.as_str() != "OK", k.as_str()));
+    Some(keys.iter().map(|k| format!("{k}: {}", events(&map[k.as_str()]))).collect::<Vec<_>>().join("; "))
+}
+
+/// What was received, as one line.
+pub fn received(detail: &CaseDetail) -> Option<String> {
+    detail.received.as_ref().map(events)
+}
+
+fn code(c: Option<u16>) -> String {
+    c.map_or_else(|| "none".to_owned(), |c| c.to_string())
+}
+
+/// What the case expected of the close, as one line.
+pub fn expected_close(detail: &CaseDetail) -> Option<String> {
+    let ec = detail.expected_close.as_ref()?.as_object()?;
+    let codes = detail.expected_close_codes();
+    let codes = if codes.is_empty() {
+        "any code".to_owned()
+    } else {
+        codes.iter().map(u64::to_string).collect::<Vec<_>>().join(" or ")
+    };
+    let who = match ec.get("closedByMe").and_then(Value::as_bool) {
+        Some(true) => "suite closes",
+        Some(false) => "peer fails the connection",
+        None => "either side closes",
+    };
+    let clean = if ec.get("requireClean").and_then(Value::as_bool) == Some(true) { ", clean close required" } else { "" };
+    Some(format!("{who}; close code {codes} (or none){clean}"))
+}
+
+/// The close codes and cleanliness actually seen, as one line.
+pub fn close_seen(result: &CaseResult) -> String {
+    match &result.detail {
+        Some(d) => {
+            let mut s = format!(
+                "sent {}, received {}",
+                code(d.local_close_code),
+                code(d.remote_close_code.or(result.remote_close_code))
+            );
+            if let Some(reason) = d.remote_close_reason.as_deref().filter(|r| !r.is_empty()) {
+                s.push_str(&format!(" ({:?})", clip(reason, 60)));
+            }
+            match (d.was_clean, d.was_not_clean_reason.as_deref()) {
+                (Some(true), _) => s.push_str("; clean"),
+                (Some(false), Some(reason)) => s.push_str(&format!("; not clean: {reason}")),
+                (Some(false), None) => s.push_str("; not clean"),
+                (None, _) => {}
+            }
+            if d.closed_by_me == Some(true) {
+                s.push_str("; suite closed first");
+            } else if d.closed_by_me == Some(false) {
+                s.push_str("; peer closed first");
+            }
+            s
+        }
+        None => format!("received {}", code(result.remote_close_code)),
+    }
+}
+
+/// Milliseconds as `850 ms` or `2.3 s`.
+pub fn ms(ms: u64) -> String {
+    if ms < 10_000 {
+        format!("{ms} ms")
+    } else {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    }
+}
+
+/// A signed millisecond delta: `+120 ms`, `−3.4 s`.
+pub fn delta_ms(delta: i64) -> String {
+    let sign = if delta < 0 { "−" } else { "+" };
+    format!("{sign}{}", ms(delta.unsigned_abs()))
+}
+
+/// A signed count delta: `+2`, `−1`, `0`.
+pub fn delta(d: i64) -> String {
+    match d {
+        0 => "0".to_owned(),
+        d if d > 0 => format!("+{d}"),
+        d => format!("−{}", d.unsigned_abs()),
+    }
+}
+
+/// The detail lines shown for a case that is not OK: (label, text) pairs.
+pub fn case_lines(result: &CaseResult) -> Vec<(&'static str, String)> {
+    let mut lines = Vec::new();
+    if let Some(d) = &result.detail {
+        if let Some(s) = d.description.as_deref() {
+            lines.push(("Description", plain(s)));
+        }
+        if let Some(s) = d.expectation.as_deref() {
+            lines.push(("Expectation", plain(s)));
+        }
+        if let Some(s) = expected(d) {
+            lines.push(("Expected", s));
+        }
+        if let Some(s) = received(d) {
+            lines.push(("Received", s));
+        }
+        if let Some(s) = d.result.as_deref() {
+            lines.push(("Result", plain(s)));
+        }
+        if let Some(s) = expected_close(d) {
+            lines.push(("Expected close", s));
+        }
+        lines.push(("Close", close_seen(result)));
+        if let Some(s) = d.result_close.as_deref() {
+            lines.push(("Close result", plain(s)));
+        }
+    } else {
+        lines.push(("Close", close_seen(result)));
+        lines.push(("Details", "no per-case file was found".to_owned()));
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn plain_strips_tags_and_collapses_whitespace() {
+        assert_eq!(plain("Send <b>text</b>\n  message&lt;3 &amp; more"), "Send text message<3 & more");
+    }
+
+    #[test]
+    fn clip_cuts_on_characters() {
+        assert_eq!(clip("κόσμε", 3), "κό…");
+        assert_eq!(clip("abc", 3), "abc");
+    }
+
+    #[test]
+    fn events_render_kinds_and_binary_flags() {
+        let list = json!([["message", "hi", false], ["message", "0xff", true], ["pong", ""], ["timeout", "A"]]);
+        assert_eq!(events(&list), r#"text message "hi", binary message "0xff", pong "", timeout A"#);
+        assert_eq!(events(&json!([])), "nothing");
+    }
+
+    #[test]
+    fn deltas_are_signed() {
+        assert_eq!(delta(3), "+3");
+        assert_eq!(delta(-2), "−2");
+        assert_eq!(delta_ms(-12_345), "−12.3 s");
+        assert_eq!(delta_ms(40), "+40 ms");
+    }
+}
