@@ -97,7 +97,10 @@ pub struct ClientOptions {
 pub async fn run_all(options: &ClientOptions) -> anyhow::Result<u32> {
     let count = case_count(options).await?;
     for case in 1..=count {
-        let path = format!("/runCase?case={case}&agent={}", query_escape(&options.agent));
+        let path = format!(
+            "/runCase?case={case}&agent={}",
+            query_escape(&options.agent)
+        );
         run_echo(options, &path)
             .await
             .with_context(|| format!("case {case} of {count}"))?;
@@ -113,11 +116,17 @@ pub async fn run_all(options: &ClientOptions) -> anyhow::Result<u32> {
 pub async fn case_count(options: &ClientOptions) -> anyhow::Result<u32> {
     let (mut stream, mut conn, rest) = connect(options, "/getCaseCount").await?;
     let mut count = None;
-    drive(&mut stream, &mut conn, &rest, options.timeouts, |_, message| {
-        if let Message::Text(text) = message {
-            count = text.trim().parse::<u32>().ok();
-        }
-    })
+    drive(
+        &mut stream,
+        &mut conn,
+        &rest,
+        options.timeouts,
+        |_, message| {
+            if let Message::Text(text) = message {
+                count = text.trim().parse::<u32>().ok();
+            }
+        },
+    )
     .await?;
     count.ok_or_else(|| anyhow!("the server did not send a case count on /getCaseCount"))
 }
@@ -125,9 +134,15 @@ pub async fn case_count(options: &ClientOptions) -> anyhow::Result<u32> {
 /// Opens `path` and echoes every message until the connection ends.
 async fn run_echo(options: &ClientOptions, path: &str) -> anyhow::Result<()> {
     let (mut stream, mut conn, rest) = connect(options, path).await?;
-    drive(&mut stream, &mut conn, &rest, options.timeouts, |conn, message| {
-        let _ = conn.send_message(&message);
-    })
+    drive(
+        &mut stream,
+        &mut conn,
+        &rest,
+        options.timeouts,
+        |conn, message| {
+            let _ = conn.send_message(&message);
+        },
+    )
     .await?;
     // Drain events so a protocol error in the case shows up in debugging output.
     while let Some(event) = conn.next_event() {
@@ -169,7 +184,9 @@ async fn connect(
         loop {
             let n = stream.read(&mut buf).await?;
             if n == 0 {
-                return Err(anyhow!("the server closed the connection during the handshake"));
+                return Err(anyhow!(
+                    "the server closed the connection during the handshake"
+                ));
             }
             if let Some(done) = parser.feed(&buf[..n])? {
                 return Ok(done);
@@ -215,9 +232,15 @@ mod tests {
     #[test]
     fn parses_ws_urls() {
         let u = WsUrl::parse("ws://127.0.0.1:9001").unwrap();
-        assert_eq!((u.host.as_str(), u.port, u.path.as_str()), ("127.0.0.1", 9001, ""));
+        assert_eq!(
+            (u.host.as_str(), u.port, u.path.as_str()),
+            ("127.0.0.1", 9001, "")
+        );
         let u = WsUrl::parse("ws://[::1]:80/base/").unwrap();
-        assert_eq!((u.host.as_str(), u.port, u.path.as_str()), ("::1", 80, "/base"));
+        assert_eq!(
+            (u.host.as_str(), u.port, u.path.as_str()),
+            ("::1", 80, "/base")
+        );
         assert!(WsUrl::parse("http://x").is_err());
         assert!(WsUrl::parse("ws://host:99999").is_err());
         assert!(WsUrl::parse("ws://:80").is_err());

@@ -14,7 +14,7 @@ use tokio::time::timeout;
 use wsspec_codec::connection::{Config, Connection};
 use wsspec_codec::deflate::{negotiate_server, ServerDeflatePolicy};
 use wsspec_codec::frame::Role;
-use wsspec_codec::handshake::{self, HeadBuffer, HandshakeError, Request, RequestHead};
+use wsspec_codec::handshake::{self, HandshakeError, HeadBuffer, Request, RequestHead};
 use wsspec_codec::Limits;
 
 use crate::io::{drive, Timeouts};
@@ -68,7 +68,9 @@ pub async fn serve(listener: TcpListener, options: EchoOptions) -> io::Result<()
 fn is_transient_accept_error(e: &io::Error) -> bool {
     matches!(
         e.kind(),
-        io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset | io::ErrorKind::Interrupted
+        io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::Interrupted
     ) || e.raw_os_error() == Some(24) // EMFILE
 }
 
@@ -113,11 +115,17 @@ pub async fn serve_connection(mut stream: TcpStream, options: &EchoOptions) -> i
         deflate_level: None,
     };
     let mut conn = Connection::new(Role::Server, config);
-    drive(&mut stream, &mut conn, &rest, options.timeouts, |conn, message| {
-        // The connection refuses sends only after a close frame; then there is no one
-        // to echo to.
-        let _ = conn.send_message(&message);
-    })
+    drive(
+        &mut stream,
+        &mut conn,
+        &rest,
+        options.timeouts,
+        |conn, message| {
+            // The connection refuses sends only after a close frame; then there is no one
+            // to echo to.
+            let _ = conn.send_message(&message);
+        },
+    )
     .await?;
     Ok(())
 }

@@ -32,7 +32,12 @@ pub(crate) async fn serve_hixie76(
                 pending = Vec::new();
                 let n = match timeout(options.timeouts.handshake, stream.read(&mut buf)).await {
                     Ok(r) => r?,
-                    Err(_) => return Err(io::Error::new(io::ErrorKind::TimedOut, "hixie-76 key3 did not arrive in time")),
+                    Err(_) => {
+                        return Err(io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            "hixie-76 key3 did not arrive in time",
+                        ))
+                    }
                 };
                 if n == 0 {
                     return Ok(());

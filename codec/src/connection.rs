@@ -124,6 +124,11 @@ pub struct Connection {
     compressed_scratch: Vec<u8>,
     inflated_scratch: Vec<u8>,
     events: VecDeque<Event>,
+    /// Input not yet decoded: decoding pauses after each message (see `receive_data`).
+    pending: Vec<u8>,
+    pending_pos: usize,
+    /// The peer sent a close frame, valid or not: it will send nothing more.
+    peer_closed: bool,
     out: Vec<u8>,
     state: State,
     close_sent: Option<CloseFrame>,
@@ -168,6 +173,9 @@ impl Connection {
             compressed_scratch: Vec::new(),
             inflated_scratch: Vec::new(),
             events: VecDeque::new(),
+            pending: Vec::new(),
+            pending_pos: 0,
+            peer_closed: false,
             out: Vec::new(),
             state: State::Open,
             close_sent: None,
@@ -216,6 +224,15 @@ impl Connection {
 
     /// The next event, if any.
     pub fn next_event(&mut self) -> Option<Event> {
+        if self.events.is_empty() && self.pending_pos < self.pending.len() {
+            let pending = std::mem::take(&mut self.pending);
+            self.pending_pos += self.process(&pending[self.pending_pos..]);
+            self.pending = pending;
+            if self.pending_pos == self.pending.len() {
+                self.pending.clear();
+                self.pending_pos = 0;
+            }
+        }
         self.events.pop_front()
     }
 
@@ -247,7 +264,28 @@ impl Connection {
     }
 
     /// Feeds bytes read from the transport.
+    ///
+    /// Decoding pauses after each complete message and resumes in
+    /// [`Connection::next_event`], so that whatever the caller sends in answer to a
+    /// message (an echo) goes out before the outcome of later frames — a close frame
+    /// failing the connection, say. Input that arrived in the same read as a message is
+    /// kept until then.
     pub fn receive_data(&mut self, data: &[u8]) {
+        if self.pending_pos < self.pending.len() {
+            self.pending.extend_from_slice(data);
+            return;
+        }
+        let used = self.process(data);
+        if used < data.len() {
+            self.pending.clear();
+            self.pending.extend_from_slice(&data[used..]);
+            self.pending_pos = 0;
+        }
+    }
+
+    /// Decodes `input` until a message is complete or more input is needed; returns how
+    /// many bytes were used.
+    fn process(&mut self, data: &[u8]) -> usize {
         let mut input = data;
         // `next_event` also yields the end of a frame whose last byte came earlier, so
         // the loop runs until the decoder asks for more input, not until input is empty.
@@ -260,10 +298,19 @@ impl Connection {
                     break;
                 }
             };
+            let message_done =
+                matches!(event, FrameEvent::End(h) if h.fin && !h.opcode.is_control());
             if let Err(err) = self.handle(event) {
                 self.fail(err);
+            } else if message_done && matches!(self.events.back(), Some(Event::Message(_))) {
+                break;
             }
         }
+        if self.state == State::Closed {
+            // Nothing after the closing handshake (or a failure) is read.
+            return data.len();
+        }
+        data.len() - input.len()
     }
 
     /// The transport reached end of file.
@@ -323,7 +370,10 @@ impl Connection {
     /// Inflates `compressed_scratch` (or, at the end of the message, the deflate tail)
     /// and pushes the output into the message being assembled.
     fn inflate_into_message(&mut self, finish: bool) -> Result<(), ConnectionError> {
-        let deflate = self.deflate.as_mut().expect("compressed message implies deflate");
+        let deflate = self
+            .deflate
+            .as_mut()
+            .expect("compressed message implies deflate");
         self.inflated_scratch.clear();
         // The inflated size allowed is what is left of the message limit.
         let max = self.limits.max_message;
@@ -349,6 +399,8 @@ impl Connection {
             // RFC 6455 §5.5.3: an unsolicited pong needs no answer.
             Opcode::Pong => self.events.push_back(Event::Pong(payload)),
             Opcode::Close => {
+                // Valid or not, the peer's close frame is the last thing it sends.
+                self.peer_closed = true;
                 let frame = CloseFrame::parse(&payload)?;
                 self.close_received = Some(frame.clone());
                 if self.close_sent.is_none() {
@@ -381,7 +433,9 @@ impl Connection {
         self.state = match err {
             // The stream cannot be parsed any further: nothing more will be understood.
             ConnectionError::Frame(_) => State::Closing,
-            _ if self.close_received.is_some() => State::Closed,
+            // The peer closed (with an invalid close frame, or before our verdict): there
+            // is no reply to wait for.
+            _ if self.peer_closed => State::Closed,
             _ => State::Closing,
         };
         // Whatever is left of the frame in progress is read but dropped.
@@ -464,7 +518,12 @@ impl Connection {
 
     /// Sends one fragment of a message (RFC 6455 §5.4): the first with `Text`/`Binary`,
     /// the rest with `Continuation`, the last with `fin`. Not compressed.
-    pub fn send_fragment(&mut self, opcode: Opcode, payload: &[u8], fin: bool) -> Result<(), SendError> {
+    pub fn send_fragment(
+        &mut self,
+        opcode: Opcode,
+        payload: &[u8],
+        fin: bool,
+    ) -> Result<(), SendError> {
         self.check_can_send(opcode)?;
         self.write_frame(opcode, fin, 0, payload);
         Ok(())
@@ -616,8 +675,15 @@ mod tests {
     #[test]
     fn rfc6455_5_5_1_close_is_echoed_and_server_closes_transport() {
         let mut s = server();
-        s.receive_data(&from_client(Opcode::Close, true, &CloseFrame::new(3000u16, "bye").to_payload()));
-        assert_eq!(events(&mut s), [Event::Close(CloseFrame::new(3000u16, "bye"))]);
+        s.receive_data(&from_client(
+            Opcode::Close,
+            true,
+            &CloseFrame::new(3000u16, "bye").to_payload(),
+        ));
+        assert_eq!(
+            events(&mut s),
+            [Event::Close(CloseFrame::new(3000u16, "bye"))]
+        );
         let reply = server_output(&mut s);
         assert_eq!(reply[0].payload, 3000u16.to_be_bytes());
         assert_eq!(s.state(), State::Closed);
@@ -640,7 +706,10 @@ mod tests {
     fn rfc6455_5_5_1_no_data_after_close() {
         let mut c = client();
         c.close(None, "");
-        assert_eq!(c.send_text("late"), Err(SendError::AfterClose(Opcode::Text)));
+        assert_eq!(
+            c.send_text("late"),
+            Err(SendError::AfterClose(Opcode::Text))
+        );
         assert_eq!(c.send_ping(b""), Err(SendError::AfterClose(Opcode::Ping)));
     }
 
@@ -661,7 +730,9 @@ mod tests {
         s.receive_data(&wire);
         let evs = events(&mut s);
         assert_eq!(evs.len(), 1);
-        assert!(matches!(&evs[0], Event::ProtocolError(e) if e.close_code() == CloseCode::PROTOCOL_ERROR));
+        assert!(
+            matches!(&evs[0], Event::ProtocolError(e) if e.close_code() == CloseCode::PROTOCOL_ERROR)
+        );
         let out = server_output(&mut s);
         assert_eq!(out[0].header.opcode, Opcode::Close);
         assert_eq!(out[0].payload[..2], 1002u16.to_be_bytes());
@@ -695,14 +766,48 @@ mod tests {
         let mut s = server();
         s.receive_data(&from_client(Opcode::Close, true, b"a"));
         let evs = events(&mut s);
-        assert!(matches!(&evs[..], [Event::ProtocolError(e)] if e.close_code() == CloseCode::PROTOCOL_ERROR));
+        assert!(
+            matches!(&evs[..], [Event::ProtocolError(e)] if e.close_code() == CloseCode::PROTOCOL_ERROR)
+        );
+    }
+
+    #[test]
+    fn answer_to_a_message_goes_out_before_a_later_frame_fails_the_connection() {
+        // Autobahn 3.2: a valid message, then a frame with RSV bits, in one read.
+        let mut s = server();
+        let mut wire = from_client(Opcode::Text, true, b"Hello, world!");
+        let mut bad = from_client(Opcode::Text, true, b"Hello, world!");
+        bad[0] |= 0x20;
+        wire.extend(bad);
+        s.receive_data(&wire);
+        let Some(Event::Message(m)) = s.next_event() else {
+            panic!("message first")
+        };
+        s.send_message(&m).unwrap();
+        assert!(matches!(s.next_event(), Some(Event::ProtocolError(_))));
+        let out = server_output(&mut s);
+        assert_eq!(out[0], Frame::new(Opcode::Text, "Hello, world!"));
+        assert_eq!(out[1].header.opcode, Opcode::Close);
+    }
+
+    #[test]
+    fn invalid_close_from_the_peer_ends_the_connection_without_waiting() {
+        // Autobahn 7.9.x: the peer's close is its last frame even when invalid.
+        let mut s = server();
+        s.receive_data(&from_client(Opcode::Close, true, &1005u16.to_be_bytes()));
+        assert!(matches!(s.next_event(), Some(Event::ProtocolError(_))));
+        assert_eq!(s.state(), State::Closed);
+        assert!(s.should_close_transport());
     }
 
     #[test]
     fn client_masks_with_the_injected_key() {
         let mut c = client();
         c.send_text("Hi").unwrap();
-        assert_eq!(c.data_to_send(), [0x81, 0x82, 1, 2, 3, 4, b'H' ^ 1, b'i' ^ 2]);
+        assert_eq!(
+            c.data_to_send(),
+            [0x81, 0x82, 1, 2, 3, 4, b'H' ^ 1, b'i' ^ 2]
+        );
     }
 
     #[test]
