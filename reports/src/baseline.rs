@@ -73,40 +73,62 @@ impl Baseline {
     /// the baseline `format`, or a `cases` object next to nothing but `agent`/`format`
     /// strings whose entries carry no `reportfile`.
     pub fn looks_like(value: &Value) -> bool {
-        let Some(top) = value.as_object() else { return false };
+        let Some(top) = value.as_object() else {
+            return false;
+        };
         if let Some(Value::String(format)) = top.get("format") {
             return format.starts_with("wsspec-baseline");
         }
-        let Some(Value::Object(cases)) = top.get("cases") else { return false };
-        let others_are_strings = top.iter().all(|(k, v)| k == "cases" || (k == "agent" && v.is_string()));
-        others_are_strings && cases.values().all(|c| c.get("reportfile").is_none() && c.get("duration").is_none())
+        let Some(Value::Object(cases)) = top.get("cases") else {
+            return false;
+        };
+        let others_are_strings = top
+            .iter()
+            .all(|(k, v)| k == "cases" || (k == "agent" && v.is_string()));
+        others_are_strings
+            && cases
+                .values()
+                .all(|c| c.get("reportfile").is_none() && c.get("duration").is_none())
     }
 
     /// Parses a baseline document.
     pub fn from_value(path: &Path, value: &Value) -> Result<Baseline, ReportError> {
-        let err = |message: String| ReportError::Format { path: path.to_owned(), message };
-        let top = value.as_object().ok_or_else(|| err("a baseline must be a JSON object".into()))?;
+        let err = |message: String| ReportError::Format {
+            path: path.to_owned(),
+            message,
+        };
+        let top = value
+            .as_object()
+            .ok_or_else(|| err("a baseline must be a JSON object".into()))?;
         if let Some(format) = top.get("format") {
             if format.as_str() != Some(BASELINE_FORMAT) {
-                return Err(err(format!("unsupported baseline format {format}; this wsspec reads {BASELINE_FORMAT:?}")));
+                return Err(err(format!(
+                    "unsupported baseline format {format}; this wsspec reads {BASELINE_FORMAT:?}"
+                )));
             }
         }
         let agent = match top.get("agent") {
             None | Some(Value::Null) => None,
             Some(Value::String(a)) => Some(a.clone()),
-            Some(other) => return Err(err(format!("baseline agent must be a string, not {other}"))),
+            Some(other) => {
+                return Err(err(format!("baseline agent must be a string, not {other}")))
+            }
         };
-        let cases = top
-            .get("cases")
-            .and_then(Value::as_object)
-            .ok_or_else(|| err("a baseline needs a \"cases\" object mapping case id → verdicts".into()))?;
-        let mut baseline = Baseline { agent, cases: BTreeMap::new() };
+        let cases = top.get("cases").and_then(Value::as_object).ok_or_else(|| {
+            err("a baseline needs a \"cases\" object mapping case id → verdicts".into())
+        })?;
+        let mut baseline = Baseline {
+            agent,
+            cases: BTreeMap::new(),
+        };
         for (id, entry) in cases {
             let case = parse_case(entry).map_err(|m| err(format!("case {id}: {m}")))?;
             baseline.cases.insert(CaseId::new(id.as_str()), case);
         }
         if baseline.cases.is_empty() {
-            return Err(ReportError::NoResults { path: path.to_owned() });
+            return Err(ReportError::NoResults {
+                path: path.to_owned(),
+            });
         }
         Ok(baseline)
     }
@@ -125,7 +147,11 @@ impl Baseline {
             .collect();
         let mut agents = BTreeMap::new();
         agents.insert(name.clone(), AgentRun { agent: name, cases });
-        Run { label, kind: RunKind::Baseline, agents }
+        Run {
+            label,
+            kind: RunKind::Baseline,
+            agents,
+        }
     }
 
     /// The baseline file's text: stable order, one case per line, trailing newline.
@@ -151,18 +177,28 @@ impl Baseline {
             }
             out.push('}');
         }
-        out.push_str(if self.cases.is_empty() { "}\n}\n" } else { "\n  }\n}\n" });
+        out.push_str(if self.cases.is_empty() {
+            "}\n}\n"
+        } else {
+            "\n  }\n}\n"
+        });
         out
     }
 }
 
 fn parse_case(entry: &Value) -> Result<BaselineCase, String> {
-    let entry = entry.as_object().ok_or("expected an object with behavior and behaviorClose")?;
+    let entry = entry
+        .as_object()
+        .ok_or("expected an object with behavior and behaviorClose")?;
     let accept = match entry.get("accept") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => items
             .iter()
-            .map(|v| v.as_str().map(Verdict::parse).ok_or_else(|| format!("accept entries must be verdict strings, not {v}")))
+            .map(|v| {
+                v.as_str()
+                    .map(Verdict::parse)
+                    .ok_or_else(|| format!("accept entries must be verdict strings, not {v}"))
+            })
             .collect::<Result<_, _>>()?,
         Some(other) => return Err(format!("accept must be a list of verdicts, not {other}")),
     };
@@ -180,12 +216,26 @@ mod tests {
 
     fn sample() -> Baseline {
         let mut cases = BTreeMap::new();
-        cases.insert(CaseId::from("2.10"), BaselineCase { behavior: Verdict::Ok, behavior_close: Verdict::Ok, accept: vec![] });
+        cases.insert(
+            CaseId::from("2.10"),
+            BaselineCase {
+                behavior: Verdict::Ok,
+                behavior_close: Verdict::Ok,
+                accept: vec![],
+            },
+        );
         cases.insert(
             CaseId::from("2.9"),
-            BaselineCase { behavior: Verdict::NonStrict, behavior_close: Verdict::Ok, accept: vec![Verdict::NonStrict] },
+            BaselineCase {
+                behavior: Verdict::NonStrict,
+                behavior_close: Verdict::Ok,
+                accept: vec![Verdict::NonStrict],
+            },
         );
-        Baseline { agent: Some("ws".into()), cases }
+        Baseline {
+            agent: Some("ws".into()),
+            cases,
+        }
     }
 
     #[test]
@@ -201,7 +251,10 @@ mod tests {
     fn baseline_round_trips_through_its_text() {
         let value: Value = serde_json::from_str(&sample().to_json()).unwrap();
         assert!(Baseline::looks_like(&value));
-        assert_eq!(Baseline::from_value(Path::new("b.json"), &value).unwrap(), sample());
+        assert_eq!(
+            Baseline::from_value(Path::new("b.json"), &value).unwrap(),
+            sample()
+        );
     }
 
     #[test]
@@ -216,13 +269,20 @@ mod tests {
     fn an_unknown_baseline_format_is_refused() {
         let value = json!({"format": "wsspec-baseline/9", "cases": {"1.1.1": {"behavior": "OK", "behaviorClose": "OK"}}});
         let err = Baseline::from_value(Path::new("b.json"), &value).unwrap_err();
-        assert!(err.to_string().contains("unsupported baseline format"), "{err}");
+        assert!(
+            err.to_string().contains("unsupported baseline format"),
+            "{err}"
+        );
     }
 
     #[test]
     fn a_malformed_accept_list_is_refused() {
         let value = json!({"cases": {"1.1.1": {"behavior": "OK", "behaviorClose": "OK", "accept": "NON-STRICT"}}});
         let err = Baseline::from_value(Path::new("b.json"), &value).unwrap_err();
-        assert!(err.to_string().contains("case 1.1.1: accept must be a list"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("case 1.1.1: accept must be a list"),
+            "{err}"
+        );
     }
 }

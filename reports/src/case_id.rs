@@ -119,13 +119,18 @@ mod tests {
 
     #[test]
     fn ids_sort_by_numeric_parts_like_the_catalog() {
-        let mut ids: Vec<CaseId> = ["2.10", "10.1.1", "2.9", "1.1.1", "12.1.1", "9.8.6", "1.1.10", "1.1.2"]
-            .into_iter()
-            .map(CaseId::from)
-            .collect();
+        let mut ids: Vec<CaseId> = [
+            "2.10", "10.1.1", "2.9", "1.1.1", "12.1.1", "9.8.6", "1.1.10", "1.1.2",
+        ]
+        .into_iter()
+        .map(CaseId::from)
+        .collect();
         ids.sort();
         let sorted: Vec<&str> = ids.iter().map(CaseId::as_str).collect();
-        assert_eq!(sorted, ["1.1.1", "1.1.2", "1.1.10", "2.9", "2.10", "9.8.6", "10.1.1", "12.1.1"]);
+        assert_eq!(
+            sorted,
+            ["1.1.1", "1.1.2", "1.1.10", "2.9", "2.10", "9.8.6", "10.1.1", "12.1.1"]
+        );
     }
 
     #[test]

@@ -34,8 +34,14 @@ pub enum Change {
 
 impl Change {
     /// All changes, in the order reports list them.
-    pub const ALL: [Change; 6] =
-        [Change::Regression, Change::Missing, Change::Fix, Change::Changed, Change::New, Change::Unchanged];
+    pub const ALL: [Change; 6] = [
+        Change::Regression,
+        Change::Missing,
+        Change::Fix,
+        Change::Changed,
+        Change::New,
+        Change::Unchanged,
+    ];
 
     /// The change as reports name it.
     pub fn as_str(self) -> &'static str {
@@ -178,21 +184,37 @@ fn pick_agents<'a>(
     // Without a name, a side with one agent names the agent for the other side.
     match (base.agent(None), current.agent(None)) {
         (Ok(b), Ok(c)) => Ok((b, c)),
-        (Ok(b), Err(e)) if !b.agent.is_empty() => Ok((b, current.agent(Some(&b.agent)).map_err(|_| e)?)),
-        (Err(e), Ok(c)) if !c.agent.is_empty() => Ok((base.agent(Some(&c.agent)).map_err(|_| e)?, c)),
+        (Ok(b), Err(e)) if !b.agent.is_empty() => {
+            Ok((b, current.agent(Some(&b.agent)).map_err(|_| e)?))
+        }
+        (Err(e), Ok(c)) if !c.agent.is_empty() => {
+            Ok((base.agent(Some(&c.agent)).map_err(|_| e)?, c))
+        }
         (Err(e), _) | (_, Err(e)) => Err(e),
     }
 }
 
 impl Comparison {
     /// Compares `current` with `base` for `agent` (or the only agent there is).
-    pub fn of_runs(base: &Run, current: &Run, agent: Option<&str>, policy: Policy) -> Result<Comparison, ReportError> {
+    pub fn of_runs(
+        base: &Run,
+        current: &Run,
+        agent: Option<&str>,
+        policy: Policy,
+    ) -> Result<Comparison, ReportError> {
         let (b, c) = pick_agents(base, current, agent)?;
         let mut comparison = Comparison::of_agents(b, c, policy);
         comparison.base = base.label.clone();
         comparison.current = current.label.clone();
-        if !comparison.cases.iter().any(|c| c.base.is_some() && c.current.is_some()) {
-            return Err(ReportError::DisjointRuns { base: base.label.clone(), current: current.label.clone() });
+        if !comparison
+            .cases
+            .iter()
+            .any(|c| c.base.is_some() && c.current.is_some())
+        {
+            return Err(ReportError::DisjointRuns {
+                base: base.label.clone(),
+                current: current.label.clone(),
+            });
         }
         if base.kind == RunKind::Baseline {
             // A baseline has no durations: there is nothing to compare them with.
@@ -213,12 +235,22 @@ impl Comparison {
                 if let (Some(bd), Some(cd)) = (b.duration_ms, c.duration_ms) {
                     let delta = cd as i64 - bd as i64;
                     if delta != 0 {
-                        durations.push(DurationChange { id: id.clone(), base_ms: bd, current_ms: cd, delta_ms: delta });
+                        durations.push(DurationChange {
+                            id: id.clone(),
+                            base_ms: bd,
+                            current_ms: cd,
+                            delta_ms: delta,
+                        });
                     }
                 }
             }
         }
-        durations.sort_by(|x, y| y.delta_ms.unsigned_abs().cmp(&x.delta_ms.unsigned_abs()).then_with(|| x.id.cmp(&y.id)));
+        durations.sort_by(|x, y| {
+            y.delta_ms
+                .unsigned_abs()
+                .cmp(&x.delta_ms.unsigned_abs())
+                .then_with(|| x.id.cmp(&y.id))
+        });
         durations.truncate(DURATION_CHANGES_KEPT);
         Comparison {
             base: String::new(),
@@ -259,7 +291,11 @@ impl Comparison {
 }
 
 fn total_ms(agent: &AgentRun) -> Option<u64> {
-    let mut durations = agent.cases.values().filter_map(|c| c.duration_ms).peekable();
+    let mut durations = agent
+        .cases
+        .values()
+        .filter_map(|c| c.duration_ms)
+        .peekable();
     durations.peek()?;
     Some(durations.sum())
 }
@@ -268,20 +304,29 @@ fn detail_of(result: &CaseResult) -> Option<Box<CaseDetail>> {
     result.detail.clone()
 }
 
-fn classify(id: &CaseId, base: Option<&CaseResult>, current: Option<&CaseResult>, policy: Policy) -> Option<CaseChange> {
-    let make = |change, base: Option<Side>, current: Option<Side>, why: String, detail| CaseChange {
-        id: id.clone(),
-        change,
-        base,
-        current,
-        why,
-        detail,
-    };
+fn classify(
+    id: &CaseId,
+    base: Option<&CaseResult>,
+    current: Option<&CaseResult>,
+    policy: Policy,
+) -> Option<CaseChange> {
+    let make =
+        |change, base: Option<Side>, current: Option<Side>, why: String, detail| CaseChange {
+            id: id.clone(),
+            change,
+            base,
+            current,
+            why,
+            detail,
+        };
     Some(match (base, current) {
         (None, None) => return None,
         (Some(b), None) => {
             let side = Side::new(b, policy.case_passes(b, Some(b)));
-            let why = format!("in the base run ({}), not in the current run", side.verdicts());
+            let why = format!(
+                "in the base run ({}), not in the current run",
+                side.verdicts()
+            );
             make(Change::Missing, Some(side), None, why, detail_of(b))
         }
         (None, Some(c)) => {
@@ -298,17 +343,34 @@ fn classify(id: &CaseId, base: Option<&CaseResult>, current: Option<&CaseResult>
                 || c.behavior_close.severity() > b.behavior_close.severity();
             let (change, why) = match (base_side.passes, current_side.passes) {
                 _ if same => (Change::Unchanged, format!("{now} in both runs")),
-                (true, false) => {
-                    (Change::Regression, format!("passed before ({was}), fails now ({now}) under the {policy} policy"))
-                }
-                (false, true) => (Change::Fix, format!("failed before ({was}), passes now ({now}) under the {policy} policy")),
-                (false, false) if worse => {
-                    (Change::Regression, format!("verdict got worse: {was} → {now} (fails under the {policy} policy)"))
-                }
-                (false, false) => (Change::Changed, format!("{was} → {now}; fails under the {policy} policy as before")),
-                (true, true) => (Change::Changed, format!("{was} → {now}; passes under the {policy} policy as before")),
+                (true, false) => (
+                    Change::Regression,
+                    format!("passed before ({was}), fails now ({now}) under the {policy} policy"),
+                ),
+                (false, true) => (
+                    Change::Fix,
+                    format!("failed before ({was}), passes now ({now}) under the {policy} policy"),
+                ),
+                (false, false) if worse => (
+                    Change::Regression,
+                    format!("verdict got worse: {was} → {now} (fails under the {policy} policy)"),
+                ),
+                (false, false) => (
+                    Change::Changed,
+                    format!("{was} → {now}; fails under the {policy} policy as before"),
+                ),
+                (true, true) => (
+                    Change::Changed,
+                    format!("{was} → {now}; passes under the {policy} policy as before"),
+                ),
             };
-            make(change, Some(base_side), Some(current_side), why, detail_of(c))
+            make(
+                change,
+                Some(base_side),
+                Some(current_side),
+                why,
+                detail_of(c),
+            )
         }
     })
 }
@@ -325,11 +387,18 @@ mod tests {
             result.duration_ms = *d;
             map.insert(CaseId::from(*id), result);
         }
-        AgentRun { agent: name.into(), cases: map }
+        AgentRun {
+            agent: name.into(),
+            cases: map,
+        }
     }
 
     fn change_of(cmp: &Comparison, id: &str) -> Change {
-        cmp.cases.iter().find(|c| c.id.as_str() == id).unwrap().change
+        cmp.cases
+            .iter()
+            .find(|c| c.id.as_str() == id)
+            .unwrap()
+            .change
     }
 
     #[test]
@@ -352,7 +421,11 @@ mod tests {
             Policy::Strict,
         );
         assert_eq!(change_of(&cmp, "6.4.1"), Change::Regression);
-        assert!(cmp.cases[0].why.contains("got worse"), "{}", cmp.cases[0].why);
+        assert!(
+            cmp.cases[0].why.contains("got worse"),
+            "{}",
+            cmp.cases[0].why
+        );
     }
 
     #[test]
@@ -401,8 +474,20 @@ mod tests {
     fn ok_to_non_strict_is_a_regression_under_strict_only() {
         let base = agent("a", &[("3.2", "OK", "OK", None)]);
         let current = agent("a", &[("3.2", "NON-STRICT", "OK", None)]);
-        assert_eq!(change_of(&Comparison::of_agents(&base, &current, Policy::Strict), "3.2"), Change::Regression);
-        assert_eq!(change_of(&Comparison::of_agents(&base, &current, Policy::Lenient), "3.2"), Change::Changed);
+        assert_eq!(
+            change_of(
+                &Comparison::of_agents(&base, &current, Policy::Strict),
+                "3.2"
+            ),
+            Change::Regression
+        );
+        assert_eq!(
+            change_of(
+                &Comparison::of_agents(&base, &current, Policy::Lenient),
+                "3.2"
+            ),
+            Change::Changed
+        );
     }
 
     #[test]
@@ -419,8 +504,14 @@ mod tests {
     #[test]
     fn cases_only_in_one_run_are_new_or_missing() {
         let cmp = Comparison::of_agents(
-            &agent("a", &[("1.1.1", "OK", "OK", None), ("1.1.2", "OK", "OK", None)]),
-            &agent("a", &[("1.1.1", "OK", "OK", None), ("1.1.3", "FAILED", "OK", None)]),
+            &agent(
+                "a",
+                &[("1.1.1", "OK", "OK", None), ("1.1.2", "OK", "OK", None)],
+            ),
+            &agent(
+                "a",
+                &[("1.1.1", "OK", "OK", None), ("1.1.3", "FAILED", "OK", None)],
+            ),
             Policy::Strict,
         );
         assert_eq!(change_of(&cmp, "1.1.1"), Change::Unchanged);
@@ -434,7 +525,10 @@ mod tests {
     fn a_new_failing_case_does_not_fail_the_gate() {
         let cmp = Comparison::of_agents(
             &agent("a", &[("1.1.1", "OK", "OK", None)]),
-            &agent("a", &[("1.1.1", "OK", "OK", None), ("1.1.3", "FAILED", "OK", None)]),
+            &agent(
+                "a",
+                &[("1.1.1", "OK", "OK", None), ("1.1.3", "FAILED", "OK", None)],
+            ),
             Policy::Strict,
         );
         assert!(cmp.passed());
@@ -475,10 +569,14 @@ mod tests {
     #[test]
     fn the_ten_biggest_duration_changes_are_kept_largest_first() {
         let base: Vec<(String, u64)> = (1..=12).map(|i| (format!("9.1.{i}"), 100)).collect();
-        let current: Vec<(String, u64)> = (1..=12).map(|i| (format!("9.1.{i}"), 100 + i * 10)).collect();
+        let current: Vec<(String, u64)> = (1..=12)
+            .map(|i| (format!("9.1.{i}"), 100 + i * 10))
+            .collect();
         let to_agent = |v: &Vec<(String, u64)>| {
-            let rows: Vec<(&str, &str, &str, Option<u64>)> =
-                v.iter().map(|(id, d)| (id.as_str(), "OK", "OK", Some(*d))).collect();
+            let rows: Vec<(&str, &str, &str, Option<u64>)> = v
+                .iter()
+                .map(|(id, d)| (id.as_str(), "OK", "OK", Some(*d)))
+                .collect();
             agent("a", &rows)
         };
         let cmp = Comparison::of_agents(&to_agent(&base), &to_agent(&current), Policy::Strict);

@@ -295,12 +295,29 @@ impl WireLogRow {
         }
         let row: Vec<Value> = match self {
             WireLogRow::TxOctets { len, hex, sync } => {
-                vec!["TO".into(), Value::Array(vec![(*len).into(), hex.clone().into()]), (*sync).into()]
+                vec![
+                    "TO".into(),
+                    Value::Array(vec![(*len).into(), hex.clone().into()]),
+                    (*sync).into(),
+                ]
             }
             WireLogRow::RxOctets { len, hex } => {
-                vec!["RO".into(), Value::Array(vec![(*len).into(), hex.clone().into()])]
+                vec![
+                    "RO".into(),
+                    Value::Array(vec![(*len).into(), hex.clone().into()]),
+                ]
             }
-            WireLogRow::TxFrame { len, payload, opcode, fin, rsv, mask, payload_len, chopsize, sync } => vec![
+            WireLogRow::TxFrame {
+                len,
+                payload,
+                opcode,
+                fin,
+                rsv,
+                mask,
+                payload_len,
+                chopsize,
+                sync,
+            } => vec![
                 "TF".into(),
                 Value::Array(vec![(*len).into(), payload.clone().into()]),
                 (*opcode).into(),
@@ -311,7 +328,15 @@ impl WireLogRow {
                 opt_u64(*chopsize),
                 (*sync).into(),
             ],
-            WireLogRow::RxFrame { len, payload, opcode, fin, rsv, masked, mask } => vec![
+            WireLogRow::RxFrame {
+                len,
+                payload,
+                opcode,
+                fin,
+                rsv,
+                masked,
+                mask,
+            } => vec![
                 "RF".into(),
                 Value::Array(vec![(*len).into(), payload.clone().into()]),
                 (*opcode).into(),
@@ -367,7 +392,11 @@ impl WireLogRow {
         Some(match (tag, &row[1..]) {
             ("TO", [data, sync]) => {
                 let (len, hex) = len_and_text(data)?;
-                WireLogRow::TxOctets { len, hex, sync: sync.as_bool()? }
+                WireLogRow::TxOctets {
+                    len,
+                    hex,
+                    sync: sync.as_bool()?,
+                }
             }
             ("RO", [data]) => {
                 let (len, hex) = len_and_text(data)?;
@@ -399,11 +428,18 @@ impl WireLogRow {
                     mask: opt_str(mask)?,
                 }
             }
-            ("CT", [Value::Number(delay), tag]) => WireLogRow::ContinueLater { delay: delay.clone(), tag: tag.clone() },
+            ("CT", [Value::Number(delay), tag]) => WireLogRow::ContinueLater {
+                delay: delay.clone(),
+                tag: tag.clone(),
+            },
             ("CTE", [tag]) => WireLogRow::ContinueLaterFired { tag: tag.clone() },
-            ("KL", [Value::Number(delay)]) => WireLogRow::KillAfter { delay: delay.clone() },
+            ("KL", [Value::Number(delay)]) => WireLogRow::KillAfter {
+                delay: delay.clone(),
+            },
             ("KLE", []) => WireLogRow::KillFired,
-            ("TI", [Value::Number(delay)]) => WireLogRow::CloseAfter { delay: delay.clone() },
+            ("TI", [Value::Number(delay)]) => WireLogRow::CloseAfter {
+                delay: delay.clone(),
+            },
             ("TIE", []) => WireLogRow::CloseFired,
             ("WLM", [Value::Bool(on)]) => WireLogRow::WireLogMode(*on),
             _ => return None,
@@ -469,7 +505,10 @@ mod tests {
             ["WLM", false]
         ]);
         let parsed: Vec<WireLogRow> = serde_json::from_value(rows.clone()).unwrap();
-        assert!(parsed.iter().all(|r| !matches!(r, WireLogRow::Other(_))), "{parsed:?}");
+        assert!(
+            parsed.iter().all(|r| !matches!(r, WireLogRow::Other(_))),
+            "{parsed:?}"
+        );
         assert_eq!(serde_json::to_value(&parsed).unwrap(), rows);
     }
 
@@ -478,15 +517,24 @@ mod tests {
         let rows = json!([["XX", 1, 2], ["TO", "not an array", false], 17]);
         let parsed: Vec<WireLogRow> = serde_json::from_value(rows.clone()).unwrap();
         assert!(parsed.iter().all(|r| matches!(r, WireLogRow::Other(_))));
-        assert_eq!(serde_json::to_value(&parsed).unwrap(), json!([["XX", 1, 2], ["TO", "not an array", false], [17]]));
+        assert_eq!(
+            serde_json::to_value(&parsed).unwrap(),
+            json!([["XX", 1, 2], ["TO", "not an array", false], [17]])
+        );
     }
 
     #[test]
     fn unknown_detail_fields_are_kept() {
-        let detail: CaseDetail =
-            serde_json::from_value(json!({"id": "1.1.1", "behavior": "OK", "futureField": {"x": 1}})).unwrap();
+        let detail: CaseDetail = serde_json::from_value(
+            json!({"id": "1.1.1", "behavior": "OK", "futureField": {"x": 1}}),
+        )
+        .unwrap();
         assert_eq!(detail.extra.get("futureField"), Some(&json!({"x": 1})));
-        assert_eq!(detail.behavior_close, Verdict::Failed, "a missing verdict is not a pass");
+        assert_eq!(
+            detail.behavior_close,
+            Verdict::Failed,
+            "a missing verdict is not a pass"
+        );
         let back = serde_json::to_value(&detail).unwrap();
         assert_eq!(back["futureField"], json!({"x": 1}));
     }
@@ -500,8 +548,10 @@ mod tests {
 
     #[test]
     fn expected_close_codes_are_read_from_expected_close() {
-        let detail: CaseDetail =
-            serde_json::from_value(json!({"expectedClose": {"closeCode": [1000, 1002], "closedByMe": true}})).unwrap();
+        let detail: CaseDetail = serde_json::from_value(
+            json!({"expectedClose": {"closeCode": [1000, 1002], "closedByMe": true}}),
+        )
+        .unwrap();
         assert_eq!(detail.expected_close_codes(), vec![1000, 1002]);
     }
 }

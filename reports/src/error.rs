@@ -13,12 +13,12 @@ pub enum ReportError {
         path: PathBuf,
     },
     /// Reading or writing failed.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file or directory.
         path: PathBuf,
         /// The I/O error.
-        source: io::Error,
+        error: io::Error,
     },
     /// A directory holds nothing at all.
     #[error("{}: directory is empty (expected a wstest or wsspec report directory with an index.json)", path.display())]
@@ -43,12 +43,12 @@ pub enum ReportError {
         limit: u64,
     },
     /// A file is not valid JSON.
-    #[error("{}: invalid JSON: {source}", path.display())]
+    #[error("{}: invalid JSON: {error}", path.display())]
     Json {
         /// The file.
         path: PathBuf,
         /// The parse error.
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
     /// A file is JSON but not in the expected shape.
     #[error("{}: {message}", path.display())]

@@ -39,17 +39,27 @@ impl Policy {
 
     /// Whether `verdict` passes for a case whose expectation is `baseline` (the same
     /// field of the baseline or base run, and that case's `accept` list).
-    fn passes_against(self, verdict: &Verdict, baseline_verdict: Option<&Verdict>, accept: &[Verdict]) -> bool {
+    fn passes_against(
+        self,
+        verdict: &Verdict,
+        baseline_verdict: Option<&Verdict>,
+        accept: &[Verdict],
+    ) -> bool {
         self.passes(verdict)
             || accept.contains(verdict)
-            || (*verdict == Verdict::Unimplemented && baseline_verdict == Some(&Verdict::Unimplemented))
+            || (*verdict == Verdict::Unimplemented
+                && baseline_verdict == Some(&Verdict::Unimplemented))
     }
 
     /// Whether `case` passes, judged against `baseline` when there is one.
     pub fn case_passes(self, case: &CaseResult, baseline: Option<&CaseResult>) -> bool {
         let accept = baseline.map_or(&case.accept[..], |b| &b.accept[..]);
         self.passes_against(&case.behavior, baseline.map(|b| &b.behavior), accept)
-            && self.passes_against(&case.behavior_close, baseline.map(|b| &b.behavior_close), accept)
+            && self.passes_against(
+                &case.behavior_close,
+                baseline.map(|b| &b.behavior_close),
+                accept,
+            )
     }
 }
 
@@ -68,7 +78,9 @@ impl FromStr for Policy {
         match s {
             "strict" => Ok(Policy::Strict),
             "lenient" => Ok(Policy::Lenient),
-            other => Err(format!("unknown policy {other:?} (expected strict or lenient)")),
+            other => Err(format!(
+                "unknown policy {other:?} (expected strict or lenient)"
+            )),
         }
     }
 }

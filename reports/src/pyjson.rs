@@ -10,7 +10,12 @@
 use serde_json::{Number, Value};
 
 /// Object keys whose maps wstest holds with integer keys.
-const INTEGER_KEYED: [&str; 4] = ["rxFrameStats", "txFrameStats", "rxOctetStats", "txOctetStats"];
+const INTEGER_KEYED: [&str; 4] = [
+    "rxFrameStats",
+    "txFrameStats",
+    "rxOctetStats",
+    "txOctetStats",
+];
 
 /// Renders `value` as Python's `json.dumps(value, sort_keys=True, indent=3,
 /// separators=(',', ': '))` would.
@@ -56,10 +61,12 @@ fn write_value(out: &mut String, value: &Value, level: usize, integer_keys: bool
             }
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
             if integer_keys {
-                entries.sort_by(|(a, _), (b, _)| match (a.parse::<i128>(), b.parse::<i128>()) {
-                    (Ok(x), Ok(y)) => x.cmp(&y),
-                    _ => a.cmp(b),
-                });
+                entries.sort_by(
+                    |(a, _), (b, _)| match (a.parse::<i128>(), b.parse::<i128>()) {
+                        (Ok(x), Ok(y)) => x.cmp(&y),
+                        _ => a.cmp(b),
+                    },
+                );
             } else {
                 // Python 2 compares unicode keys by code point, as Rust compares `str`.
                 entries.sort_by(|(a, _), (b, _)| a.cmp(b));
@@ -121,10 +128,18 @@ pub fn python_float_repr(f: f64) -> String {
         return "NaN".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+        return if f > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
     }
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+        return if f.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
     }
     // Rust's `{:e}` prints the shortest round-trip digits: "4.2662116040955633e-1".
     let sci = format!("{:e}", f.abs());
@@ -136,7 +151,11 @@ pub fn python_float_repr(f: f64) -> String {
     let decpt = exponent + 1;
     let body = if decpt <= -4 || decpt > 16 {
         let (first, rest) = digits.split_at(1);
-        let mantissa = if rest.is_empty() { first.to_owned() } else { format!("{first}.{rest}") };
+        let mantissa = if rest.is_empty() {
+            first.to_owned()
+        } else {
+            format!("{first}.{rest}")
+        };
         let esign = if exponent < 0 { '-' } else { '+' };
         format!("{mantissa}e{esign}{:02}", exponent.abs())
     } else if decpt <= 0 {
@@ -178,8 +197,14 @@ mod tests {
 
     #[test]
     fn non_ascii_is_escaped_with_lower_case_hex_and_surrogates() {
-        assert_eq!(to_python_json(&json!("µ\u{7f}\u{1F600}\u{1}")), r#""\u00b5\u007f\ud83d\ude00\u0001""#);
-        assert_eq!(to_python_json(&json!("a\"b\\c\r\n\t")), r#""a\"b\\c\r\n\t""#);
+        assert_eq!(
+            to_python_json(&json!("µ\u{7f}\u{1F600}\u{1}")),
+            r#""\u00b5\u007f\ud83d\ude00\u0001""#
+        );
+        assert_eq!(
+            to_python_json(&json!("a\"b\\c\r\n\t")),
+            r#""a\"b\\c\r\n\t""#
+        );
     }
 
     #[test]
@@ -197,6 +222,9 @@ mod tests {
         let text = to_python_json(&v);
         let stats = text.find("\"2\": 1,\n      \"4\"").expect(&text);
         assert!(stats > text.find("rxOctetStats").unwrap());
-        assert!(text.contains("\"other\": {\n      \"197\": 1,\n      \"2\": 1\n   }"), "{text}");
+        assert!(
+            text.contains("\"other\": {\n      \"197\": 1,\n      \"2\": 1\n   }"),
+            "{text}"
+        );
     }
 }

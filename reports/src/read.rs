@@ -28,9 +28,13 @@ pub fn load(path: &Path) -> Result<Run, ReportError> {
         if !index.is_file() {
             let mut entries = fs::read_dir(path).map_err(|e| io_error(path, e))?;
             return Err(if entries.next().is_none() {
-                ReportError::EmptyDirectory { path: path.to_owned() }
+                ReportError::EmptyDirectory {
+                    path: path.to_owned(),
+                }
             } else {
-                ReportError::NoIndex { path: path.to_owned() }
+                ReportError::NoIndex {
+                    path: path.to_owned(),
+                }
             });
         }
         let value = read_json(&index)?;
@@ -57,9 +61,14 @@ fn label(path: &Path) -> String {
 
 fn io_error(path: &Path, source: std::io::Error) -> ReportError {
     if source.kind() == std::io::ErrorKind::NotFound {
-        ReportError::NotFound { path: path.to_owned() }
+        ReportError::NotFound {
+            path: path.to_owned(),
+        }
     } else {
-        ReportError::Io { path: path.to_owned(), source }
+        ReportError::Io {
+            path: path.to_owned(),
+            error: source,
+        }
     }
 }
 
@@ -68,7 +77,11 @@ pub(crate) fn read_json(path: &Path) -> Result<Value, ReportError> {
     let file = fs::File::open(path).map_err(|e| io_error(path, e))?;
     let size = file.metadata().map_err(|e| io_error(path, e))?.len();
     if size > MAX_REPORT_FILE_BYTES {
-        return Err(ReportError::TooLarge { path: path.to_owned(), size, limit: MAX_REPORT_FILE_BYTES });
+        return Err(ReportError::TooLarge {
+            path: path.to_owned(),
+            size,
+            limit: MAX_REPORT_FILE_BYTES,
+        });
     }
     let mut bytes = Vec::with_capacity(size as usize);
     // `take` guards against a file that grows while it is read.
@@ -76,36 +89,137 @@ pub(crate) fn read_json(path: &Path) -> Result<Value, ReportError> {
         .read_to_end(&mut bytes)
         .map_err(|e| io_error(path, e))?;
     if bytes.len() as u64 > MAX_REPORT_FILE_BYTES {
-        return Err(ReportError::TooLarge { path: path.to_owned(), size: bytes.len() as u64, limit: MAX_REPORT_FILE_BYTES });
+        return Err(ReportError::TooLarge {
+            path: path.to_owned(),
+            size: bytes.len() as u64,
+            limit: MAX_REPORT_FILE_BYTES,
+        });
     }
-    serde_json::from_slice(&bytes).map_err(|source| ReportError::Json { path: path.to_owned(), source })
+    let bytes = replace_lone_surrogates(&bytes);
+    serde_json::from_slice(&bytes).map_err(|error| ReportError::Json {
+        path: path.to_owned(),
+        error,
+    })
+}
+
+fn hex4(bytes: &[u8]) -> Option<u16> {
+    let text = std::str::from_utf8(bytes.get(..4)?).ok()?;
+    u16::from_str_radix(text, 16).ok()
+}
+
+/// Replaces `\uXXXX` escapes of unpaired UTF-16 surrogates with `\ufffd`.
+///
+/// wstest (Python 2) writes invalid UTF-8 it received or sent as lone surrogates
+/// (`"\ud800edited"` in the 6.x wire logs); JSON parsers that insist on Unicode scalar
+/// values, serde_json among them, refuse those. Everything else is left as it is.
+pub(crate) fn replace_lone_surrogates(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let suspicious = bytes
+        .windows(3)
+        .any(|w| w[0] == b'\\' && w[1] == b'u' && matches!(w[2], b'd' | b'D'));
+    if !suspicious {
+        return std::borrow::Cow::Borrowed(bytes);
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    let mut in_string = false;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !in_string {
+            in_string = b == b'"';
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        match b {
+            b'"' => {
+                in_string = false;
+                out.push(b);
+                i += 1;
+            }
+            b'\\' if bytes.get(i + 1) == Some(&b'u') => {
+                let unit = hex4(&bytes[(i + 2).min(bytes.len())..]);
+                match unit {
+                    Some(high @ 0xd800..=0xdbff) => {
+                        let low = (bytes.get(i + 6) == Some(&b'\\')
+                            && bytes.get(i + 7) == Some(&b'u'))
+                        .then(|| hex4(&bytes[(i + 8).min(bytes.len())..]))
+                        .flatten();
+                        if matches!(low, Some(0xdc00..=0xdfff)) {
+                            out.extend_from_slice(&bytes[i..i + 12]);
+                            i += 12;
+                        } else {
+                            let _ = high;
+                            out.extend_from_slice(b"\\ufffd");
+                            i += 6;
+                        }
+                    }
+                    Some(0xdc00..=0xdfff) => {
+                        out.extend_from_slice(b"\\ufffd");
+                        i += 6;
+                    }
+                    _ => {
+                        out.extend_from_slice(&bytes[i..(i + 2).min(bytes.len())]);
+                        i += 2;
+                    }
+                }
+            }
+            b'\\' => {
+                out.extend_from_slice(&bytes[i..(i + 2).min(bytes.len())]);
+                i += 2;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 fn format_error(path: &Path, message: String) -> ReportError {
-    ReportError::Format { path: path.to_owned(), message }
+    ReportError::Format {
+        path: path.to_owned(),
+        message,
+    }
 }
 
 /// Parses wstest's `index.json`: `{agent: {case id: {behavior, behaviorClose, duration,
 /// remoteCloseCode, reportfile}}}`.
 pub fn parse_index(path: &Path, value: &Value, label: String) -> Result<Run, ReportError> {
     let agents = value.as_object().ok_or_else(|| {
-        format_error(path, "expected an object mapping agent → case id → result (wstest index.json)".into())
+        format_error(
+            path,
+            "expected an object mapping agent → case id → result (wstest index.json)".into(),
+        )
     })?;
-    let mut run = Run { label, kind: RunKind::Results, agents: BTreeMap::new() };
+    let mut run = Run {
+        label,
+        kind: RunKind::Results,
+        agents: BTreeMap::new(),
+    };
     for (agent, cases) in agents {
         let cases = cases.as_object().ok_or_else(|| {
-            format_error(path, format!("agent {agent:?}: expected an object mapping case id → result"))
+            format_error(
+                path,
+                format!("agent {agent:?}: expected an object mapping case id → result"),
+            )
         })?;
-        let mut agent_run = AgentRun { agent: agent.clone(), cases: BTreeMap::new() };
+        let mut agent_run = AgentRun {
+            agent: agent.clone(),
+            cases: BTreeMap::new(),
+        };
         for (id, entry) in cases {
-            let result = parse_index_entry(entry)
-                .map_err(|message| format_error(path, format!("agent {agent:?}, case {id}: {message}")))?;
+            let result = parse_index_entry(entry).map_err(|message| {
+                format_error(path, format!("agent {agent:?}, case {id}: {message}"))
+            })?;
             agent_run.cases.insert(CaseId::new(id.as_str()), result);
         }
         run.agents.insert(agent.clone(), agent_run);
     }
     if run.agents.values().all(|a| a.cases.is_empty()) {
-        return Err(ReportError::NoResults { path: path.to_owned() });
+        return Err(ReportError::NoResults {
+            path: path.to_owned(),
+        });
     }
     Ok(run)
 }
@@ -119,8 +233,13 @@ pub(crate) fn verdict_field(entry: &Map<String, Value>, key: &str) -> Result<Ver
 }
 
 fn parse_index_entry(entry: &Value) -> Result<CaseResult, String> {
-    let entry = entry.as_object().ok_or("expected an object with behavior and behaviorClose")?;
-    let mut result = CaseResult::new(verdict_field(entry, "behavior")?, verdict_field(entry, "behaviorClose")?);
+    let entry = entry
+        .as_object()
+        .ok_or("expected an object with behavior and behaviorClose")?;
+    let mut result = CaseResult::new(
+        verdict_field(entry, "behavior")?,
+        verdict_field(entry, "behaviorClose")?,
+    );
     result.duration_ms = match entry.get("duration") {
         None | Some(Value::Null) => None,
         Some(Value::Number(n)) => match (n.as_u64(), n.as_f64()) {
@@ -128,14 +247,20 @@ fn parse_index_entry(entry: &Value) -> Result<CaseResult, String> {
             (None, Some(f)) if f.is_finite() && f >= 0.0 => Some(f.round() as u64),
             _ => return Err(format!("duration {n} is not a number of milliseconds")),
         },
-        Some(other) => return Err(format!("duration must be a number of milliseconds, not {other}")),
+        Some(other) => {
+            return Err(format!(
+                "duration must be a number of milliseconds, not {other}"
+            ))
+        }
     };
     result.remote_close_code = match entry.get("remoteCloseCode") {
         None | Some(Value::Null) => None,
         Some(v) => Some(
             v.as_u64()
                 .and_then(|c| u16::try_from(c).ok())
-                .ok_or_else(|| format!("remoteCloseCode must be a close code (0–65535) or null, not {v}"))?,
+                .ok_or_else(|| {
+                    format!("remoteCloseCode must be a close code (0–65535) or null, not {v}")
+                })?,
         ),
     };
     result.report_file = match entry.get("reportfile") {
@@ -149,7 +274,11 @@ fn parse_index_entry(entry: &Value) -> Result<CaseResult, String> {
 /// A report-file name from `index.json` is used only if it names a file in the same
 /// directory: a crafted index must not make the reader open other paths.
 fn safe_file_name(name: &str) -> bool {
-    !name.is_empty() && !name.contains(['/', '\\']) && name != "." && name != ".." && !name.contains('\0')
+    !name.is_empty()
+        && !name.contains(['/', '\\'])
+        && name != "."
+        && name != ".."
+        && !name.contains('\0')
 }
 
 fn load_details(dir: &Path, run: &mut Run) -> Result<(), ReportError> {
@@ -172,3 +301,34 @@ fn load_details(dir: &Path, run: &mut Run) -> Result<(), ReportError> {
     Ok(())
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixed(s: &str) -> String {
+        String::from_utf8(replace_lone_surrogates(s.as_bytes()).into_owned()).unwrap()
+    }
+
+    #[test]
+    fn lone_surrogates_from_python_become_replacement_characters() {
+        assert_eq!(
+            fixed(r#"["\u03ba\ud800edited"]"#),
+            r#"["\u03ba\ufffdedited"]"#
+        );
+        assert_eq!(fixed(r#"["\udc00x"]"#), r#"["\ufffdx"]"#);
+        assert_eq!(fixed(r#"["\ud800"]"#), r#"["\ufffd"]"#);
+    }
+
+    #[test]
+    fn surrogate_pairs_and_escaped_backslashes_are_kept() {
+        assert_eq!(fixed(r#"["\ud83d\ude00"]"#), r#"["\ud83d\ude00"]"#);
+        assert_eq!(fixed(r#"["\\ud800"]"#), r#"["\\ud800"]"#);
+    }
+
+    #[test]
+    fn truncated_escapes_do_not_panic() {
+        for text in [r#""\u"#, r#""\ud8"#, r#""\ud800\u"#, r#""\ud800\udc"#, "\\"] {
+            let _ = replace_lone_surrogates(text.as_bytes());
+        }
+    }
+}

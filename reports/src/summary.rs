@@ -50,7 +50,10 @@ impl Counts {
 
     /// The number of cases with outcome `verdict`.
     pub fn get(&self, verdict: &Verdict) -> usize {
-        self.by_outcome.iter().find(|(v, _)| v == verdict).map_or(0, |(_, n)| *n)
+        self.by_outcome
+            .iter()
+            .find(|(v, _)| v == verdict)
+            .map_or(0, |(_, n)| *n)
     }
 }
 
@@ -98,7 +101,11 @@ impl AgentReport {
             .iter()
             .map(|(id, result)| {
                 let expectation = (kind == RunKind::Baseline).then_some(result);
-                ReportCase { id: id.clone(), result: result.clone(), passes: policy.case_passes(result, expectation) }
+                ReportCase {
+                    id: id.clone(),
+                    result: result.clone(),
+                    passes: policy.case_passes(result, expectation),
+                }
             })
             .collect();
         let mut sections: Vec<SectionSummary> = Vec::new();
@@ -123,7 +130,9 @@ impl AgentReport {
 
     /// The cases whose outcome is not `OK`, in catalog order.
     pub fn not_ok(&self) -> impl Iterator<Item = &ReportCase> {
-        self.cases.iter().filter(|c| *c.result.outcome() != Verdict::Ok)
+        self.cases
+            .iter()
+            .filter(|c| *c.result.outcome() != Verdict::Ok)
     }
 }
 
@@ -143,9 +152,17 @@ impl RunReport {
     pub fn new(run: &Run, agent: Option<&str>, policy: Policy) -> Result<RunReport, ReportError> {
         let agents = match agent {
             Some(name) => vec![AgentReport::new(run.agent(Some(name))?, policy, run.kind)],
-            None => run.agents.values().map(|a| AgentReport::new(a, policy, run.kind)).collect(),
+            None => run
+                .agents
+                .values()
+                .map(|a| AgentReport::new(a, policy, run.kind))
+                .collect(),
         };
-        Ok(RunReport { label: run.label.clone(), policy, agents })
+        Ok(RunReport {
+            label: run.label.clone(),
+            policy,
+            agents,
+        })
     }
 
     /// Whether every case of every agent passes under the policy.
@@ -171,9 +188,17 @@ mod tests {
     fn agent(cases: &[(&str, &str, &str)]) -> AgentRun {
         let cases: BTreeMap<CaseId, CaseResult> = cases
             .iter()
-            .map(|(id, b, c)| (CaseId::from(*id), CaseResult::new(Verdict::parse(b), Verdict::parse(c))))
+            .map(|(id, b, c)| {
+                (
+                    CaseId::from(*id),
+                    CaseResult::new(Verdict::parse(b), Verdict::parse(c)),
+                )
+            })
             .collect();
-        AgentRun { agent: "a".into(), cases }
+        AgentRun {
+            agent: "a".into(),
+            cases,
+        }
     }
 
     #[test]
@@ -193,7 +218,10 @@ mod tests {
         assert_eq!(sections, ["1", "2", "10"]);
         assert_eq!(report.sections[0].counts.get(&Verdict::WrongCode), 1);
         assert_eq!(report.sections[0].counts.passing, 1);
-        assert_eq!(report.sections[1].counts.passing, 1, "NON-STRICT passes under lenient");
+        assert_eq!(
+            report.sections[1].counts.passing, 1,
+            "NON-STRICT passes under lenient"
+        );
         assert_eq!(report.sections[1].counts.get(&Verdict::parse("MYSTERY")), 1);
         assert_eq!(report.totals.total, 5);
         assert_eq!(report.totals.passing, 2);
@@ -204,7 +232,17 @@ mod tests {
     #[test]
     fn unimplemented_fails_a_results_report_but_not_a_baseline_report() {
         let a = agent(&[("12.1.1", "UNIMPLEMENTED", "OK")]);
-        assert_eq!(AgentReport::new(&a, Policy::Lenient, RunKind::Results).totals.passing, 0);
-        assert_eq!(AgentReport::new(&a, Policy::Lenient, RunKind::Baseline).totals.passing, 1);
+        assert_eq!(
+            AgentReport::new(&a, Policy::Lenient, RunKind::Results)
+                .totals
+                .passing,
+            0
+        );
+        assert_eq!(
+            AgentReport::new(&a, Policy::Lenient, RunKind::Baseline)
+                .totals
+                .passing,
+            1
+        );
     }
 }

@@ -21,7 +21,13 @@ pub fn agent_file_stem(agent: &str) -> String {
         .trim()
         .to_lowercase()
         .chars()
-        .map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() { c } else { ' ' })
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                c
+            } else {
+                ' '
+            }
+        })
         .collect();
     spaced.trim().replace(' ', "_")
 }
@@ -39,9 +45,18 @@ pub fn index_json(run: &Run) -> String {
         for (id, result) in &agent.cases {
             let mut entry = Map::new();
             entry.insert("behavior".into(), result.behavior.as_str().into());
-            entry.insert("behaviorClose".into(), result.behavior_close.as_str().into());
-            entry.insert("duration".into(), result.duration_ms.map_or(Value::Null, Value::from));
-            entry.insert("remoteCloseCode".into(), result.remote_close_code.map_or(Value::Null, Value::from));
+            entry.insert(
+                "behaviorClose".into(),
+                result.behavior_close.as_str().into(),
+            );
+            entry.insert(
+                "duration".into(),
+                result.duration_ms.map_or(Value::Null, Value::from),
+            );
+            entry.insert(
+                "remoteCloseCode".into(),
+                result.remote_close_code.map_or(Value::Null, Value::from),
+            );
             entry.insert("reportfile".into(), case_report_file_name(name, id).into());
             cases.insert(id.to_string(), Value::Object(entry));
         }
@@ -75,21 +90,30 @@ fn detail_for(agent: &str, id: &CaseId, result: &CaseResult) -> CaseDetail {
 }
 
 fn write_file(path: &Path, text: &str) -> Result<(), ReportError> {
-    fs::write(path, text).map_err(|source| ReportError::Io { path: path.to_owned(), source })
+    fs::write(path, text).map_err(|error| ReportError::Io {
+        path: path.to_owned(),
+        error,
+    })
 }
 
 /// Writes one agent's cases and returns nothing; `index.json` is written by [`write_run`].
 fn write_agent(dir: &Path, agent: &AgentRun) -> Result<(), ReportError> {
     for (id, result) in &agent.cases {
         let detail = detail_for(&agent.agent, id, result);
-        write_file(&dir.join(case_report_file_name(&agent.agent, id)), &case_detail_json(&detail))?;
+        write_file(
+            &dir.join(case_report_file_name(&agent.agent, id)),
+            &case_detail_json(&detail),
+        )?;
     }
     Ok(())
 }
 
 /// Writes `run` into `dir` (created if needed) in wstest's layout.
 pub fn write_run(dir: &Path, run: &Run) -> Result<(), ReportError> {
-    fs::create_dir_all(dir).map_err(|source| ReportError::Io { path: dir.to_owned(), source })?;
+    fs::create_dir_all(dir).map_err(|error| ReportError::Io {
+        path: dir.to_owned(),
+        error,
+    })?;
     for agent in run.agents.values() {
         write_agent(dir, agent)?;
     }
@@ -102,7 +126,10 @@ mod tests {
 
     #[test]
     fn agent_names_are_mangled_like_wstest() {
-        assert_eq!(agent_file_stem("AutobahnPython/0.10.9"), "autobahnpython_0_10_9");
+        assert_eq!(
+            agent_file_stem("AutobahnPython/0.10.9"),
+            "autobahnpython_0_10_9"
+        );
         assert_eq!(agent_file_stem("wstest-echoserver"), "wstest_echoserver");
         assert_eq!(agent_file_stem("  My  Server! "), "my__server");
         assert_eq!(agent_file_stem("Ünïcode"), "n_code");
@@ -110,6 +137,9 @@ mod tests {
 
     #[test]
     fn case_file_names_use_underscores() {
-        assert_eq!(case_report_file_name("ws", &CaseId::from("6.4.1")), "ws_case_6_4_1.json");
+        assert_eq!(
+            case_report_file_name("ws", &CaseId::from("6.4.1")),
+            "ws_case_6_4_1.json"
+        );
     }
 }

@@ -104,7 +104,11 @@ const SCRIPT: &str = r#"
 "#;
 
 fn page(title: &str, subtitle: &str, passed: bool, body: &str) -> String {
-    let badge = if passed { "<span class=\"badge pass\">PASS</span>" } else { "<span class=\"badge fail\">FAIL</span>" };
+    let badge = if passed {
+        "<span class=\"badge pass\">PASS</span>"
+    } else {
+        "<span class=\"badge fail\">FAIL</span>"
+    };
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{t}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<header><h1>{t}{badge}</h1><div class=\"meta\">{subtitle}</div></header>\n<main>\n{body}</main>\n<script>{SCRIPT}</script>\n</body>\n</html>\n",
         t = esc(title)
@@ -139,7 +143,12 @@ fn counts_table(out: &mut String, rows: &[(String, &Counts, bool)]) {
     }
     out.push_str("<table class=\"summary\"><tr><th>Section</th><th>Cases</th><th>Pass</th>");
     for v in &verdicts {
-        let _ = write!(out, "<th><span class=\"swatch v-{}\"></span>{}</th>", v.css_class(), esc(v.as_str()));
+        let _ = write!(
+            out,
+            "<th><span class=\"swatch v-{}\"></span>{}</th>",
+            v.css_class(),
+            esc(v.as_str())
+        );
     }
     out.push_str("</tr>\n");
     for (name, c, total) in rows {
@@ -160,11 +169,17 @@ fn counts_table(out: &mut String, rows: &[(String, &Counts, bool)]) {
 }
 
 fn wirelog(out: &mut String, result: &CaseResult) {
-    let Some(rows) = result.detail.as_ref().and_then(|d| d.wirelog.as_ref()) else { return };
+    let Some(rows) = result.detail.as_ref().and_then(|d| d.wirelog.as_ref()) else {
+        return;
+    };
     if rows.is_empty() {
         return;
     }
-    let _ = write!(out, "<h4>Wire log <span class=\"muted\">({} rows", rows.len());
+    let _ = write!(
+        out,
+        "<h4>Wire log <span class=\"muted\">({} rows",
+        rows.len()
+    );
     if rows.len() > WIRELOG_ROWS_SHOWN {
         let _ = write!(out, ", first {WIRELOG_ROWS_SHOWN} shown");
     }
@@ -189,7 +204,11 @@ fn handshake(out: &mut String, result: &CaseResult) {
 
 fn case_body(out: &mut String, result: &CaseResult, extra: &[(&str, String)]) {
     out.push_str("<dl>");
-    for (label, text) in extra.iter().map(|(l, t)| (*l, t.clone())).chain(case_lines(result)) {
+    for (label, text) in extra
+        .iter()
+        .map(|(l, t)| (*l, t.clone()))
+        .chain(case_lines(result))
+    {
         let _ = write!(out, "<dt>{}</dt><dd>{}</dd>", esc(label), esc(&text));
     }
     if let Some(d) = result.duration_ms {
@@ -201,7 +220,12 @@ fn case_body(out: &mut String, result: &CaseResult, extra: &[(&str, String)]) {
 }
 
 fn description_of(result: &CaseResult) -> String {
-    result.detail.as_ref().and_then(|d| d.description.as_deref()).map(plain).unwrap_or_default()
+    result
+        .detail
+        .as_ref()
+        .and_then(|d| d.description.as_deref())
+        .map(plain)
+        .unwrap_or_default()
 }
 
 struct Cell {
@@ -214,7 +238,11 @@ struct Cell {
 fn grid(out: &mut String, rows: Vec<(String, Vec<Cell>)>) {
     out.push_str("<div class=\"grid\">\n");
     for (name, cells) in rows {
-        let _ = write!(out, "<div class=\"section-row\"><div class=\"name\">{}</div><div class=\"cells\">", esc(&name));
+        let _ = write!(
+            out,
+            "<div class=\"section-row\"><div class=\"name\">{}</div><div class=\"cells\">",
+            esc(&name)
+        );
         for c in cells {
             let _ = write!(
                 out,
@@ -252,7 +280,13 @@ pub fn report(report: &RunReport) -> String {
     }
     for agent in &report.agents {
         let t = &agent.totals;
-        let _ = writeln!(body, "<h2>Agent {} — {} of {} cases pass</h2>", esc(&agent.agent), t.passing, t.total);
+        let _ = writeln!(
+            body,
+            "<h2>Agent {} — {} of {} cases pass</h2>",
+            esc(&agent.agent),
+            t.passing,
+            t.total
+        );
         let rows: Vec<(String, &Counts, bool)> = agent
             .sections
             .iter()
@@ -281,7 +315,12 @@ pub fn report(report: &RunReport) -> String {
                             anchor: format!("a{ai}-{}", c.id),
                             id: c.id.to_string(),
                             class: format!("v-{}", r.outcome().css_class()),
-                            title: format!("{} / {} — {}", r.behavior, r.behavior_close, description_of(r)),
+                            title: format!(
+                                "{} / {} — {}",
+                                r.behavior,
+                                r.behavior_close,
+                                description_of(r)
+                            ),
                         }
                     })
                     .collect();
@@ -308,7 +347,12 @@ pub fn report(report: &RunReport) -> String {
         }
     }
     let agents: Vec<&str> = report.agents.iter().map(|a| a.agent.as_str()).collect();
-    let subtitle = format!("{} · agent {} · {} policy", esc(&report.label), esc(&agents.join(", ")), report.policy);
+    let subtitle = format!(
+        "{} · agent {} · {} policy",
+        esc(&report.label),
+        esc(&agents.join(", ")),
+        report.policy
+    );
     page("wsspec report", &subtitle, report.passed(), &body)
 }
 
@@ -319,22 +363,31 @@ fn change_class(change: Change) -> String {
 /// A comparison of two runs.
 pub fn comparison(cmp: &Comparison) -> String {
     let mut body = String::new();
-    let count_side = |pick: &dyn Fn(&crate::compare::CaseChange) -> Option<&crate::compare::Side>| {
-        let mut total = 0i64;
-        let mut passing = 0i64;
-        for c in &cmp.cases {
-            if let Some(s) = pick(c) {
-                total += 1;
-                passing += i64::from(s.passes);
+    let count_side =
+        |pick: &dyn Fn(&crate::compare::CaseChange) -> Option<&crate::compare::Side>| {
+            let mut total = 0i64;
+            let mut passing = 0i64;
+            for c in &cmp.cases {
+                if let Some(s) = pick(c) {
+                    total += 1;
+                    passing += i64::from(s.passes);
+                }
             }
-        }
-        (total, passing)
-    };
+            (total, passing)
+        };
     let (bt, bp) = count_side(&|c| c.base.as_ref());
     let (ct, cp) = count_side(&|c| c.current.as_ref());
     body.push_str("<h2>Summary</h2>\n<table class=\"summary\"><tr><th></th><th>Base</th><th>Current</th><th>Δ</th></tr>\n");
-    let _ = writeln!(body, "<tr><td>Cases</td><td>{bt}</td><td>{ct}</td><td>{}</td></tr>", esc(&delta(ct - bt)));
-    let _ = writeln!(body, "<tr class=\"total\"><td>Passing</td><td>{bp}</td><td>{cp}</td><td>{}</td></tr>", esc(&delta(cp - bp)));
+    let _ = writeln!(
+        body,
+        "<tr><td>Cases</td><td>{bt}</td><td>{ct}</td><td>{}</td></tr>",
+        esc(&delta(ct - bt))
+    );
+    let _ = writeln!(
+        body,
+        "<tr class=\"total\"><td>Passing</td><td>{bp}</td><td>{cp}</td><td>{}</td></tr>",
+        esc(&delta(cp - bp))
+    );
     if let (Some(b), Some(c)) = (cmp.base_total_ms, cmp.current_total_ms) {
         let _ = writeln!(
             body,
@@ -400,7 +453,14 @@ pub fn comparison(cmp: &Comparison) -> String {
         })
         .collect();
     grid(&mut body, rows);
-    for change in [Change::Regression, Change::Missing, Change::Fix, Change::Changed, Change::New, Change::Unchanged] {
+    for change in [
+        Change::Regression,
+        Change::Missing,
+        Change::Fix,
+        Change::Changed,
+        Change::New,
+        Change::Unchanged,
+    ] {
         for c in cmp.with_change(change) {
             let _ = write!(
                 body,
@@ -410,9 +470,22 @@ pub fn comparison(cmp: &Comparison) -> String {
                 heading = c.change.as_str()
             );
             let side = |s: &Option<crate::compare::Side>| {
-                s.as_ref().map_or_else(|| "—".to_owned(), |s| format!("{} ({})", s.verdicts(), if s.passes { "passes" } else { "fails" }))
+                s.as_ref().map_or_else(
+                    || "—".to_owned(),
+                    |s| {
+                        format!(
+                            "{} ({})",
+                            s.verdicts(),
+                            if s.passes { "passes" } else { "fails" }
+                        )
+                    },
+                )
             };
-            let extra = [("Base", side(&c.base)), ("Current", side(&c.current)), ("Why", c.why.clone())];
+            let extra = [
+                ("Base", side(&c.base)),
+                ("Current", side(&c.current)),
+                ("Why", c.why.clone()),
+            ];
             match c.shown_result() {
                 Some(result) => case_body(&mut body, &result, &extra),
                 None => body.push_str("<p class=\"muted\">No result.</p>"),
@@ -437,6 +510,9 @@ mod tests {
 
     #[test]
     fn html_escaping_covers_markup_and_quotes() {
-        assert_eq!(esc("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+        assert_eq!(
+            esc("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
     }
 }

@@ -7,7 +7,11 @@ use crate::detail::CaseDetail;
 use crate::summary::{Counts, RunReport};
 
 fn counts(c: &Counts) -> Value {
-    let by_outcome: Map<String, Value> = c.by_outcome.iter().map(|(v, n)| (v.as_str().to_owned(), json!(n))).collect();
+    let by_outcome: Map<String, Value> = c
+        .by_outcome
+        .iter()
+        .map(|(v, n)| (v.as_str().to_owned(), json!(n)))
+        .collect();
     json!({"total": c.total, "passing": c.passing, "byOutcome": by_outcome})
 }
 
@@ -86,7 +90,10 @@ pub fn report(report: &RunReport) -> String {
 /// A comparison of two runs.
 pub fn comparison(cmp: &Comparison) -> String {
     let mut value = serde_json::to_value(cmp).unwrap_or(Value::Null);
-    let change_counts: Map<String, Value> = Change::ALL.iter().map(|c| (c.as_str().to_owned(), json!(cmp.count(*c)))).collect();
+    let change_counts: Map<String, Value> = Change::ALL
+        .iter()
+        .map(|c| (c.as_str().to_owned(), json!(cmp.count(*c))))
+        .collect();
     if let Some(obj) = value.as_object_mut() {
         obj.insert("passed".into(), json!(cmp.passed()));
         obj.insert("counts".into(), Value::Object(change_counts));

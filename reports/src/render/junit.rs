@@ -33,10 +33,18 @@ fn class_name(agent: &str) -> String {
 }
 
 fn details_text(result: &CaseResult) -> String {
-    case_lines(result).into_iter().map(|(label, text)| format!("{label}: {text}\n")).collect()
+    case_lines(result)
+        .into_iter()
+        .map(|(label, text)| format!("{label}: {text}\n"))
+        .collect()
 }
 
-fn test_case(id: &CaseId, agent: &str, result: &CaseResult, failure: Option<(String, String)>) -> TestCase {
+fn test_case(
+    id: &CaseId,
+    agent: &str,
+    result: &CaseResult,
+    failure: Option<(String, String)>,
+) -> TestCase {
     let status = match failure {
         None => TestCaseStatus::success(),
         Some((message, description)) => {
@@ -56,7 +64,9 @@ fn test_case(id: &CaseId, agent: &str, result: &CaseResult, failure: Option<(Str
 }
 
 fn serialize(report: &Report) -> String {
-    report.to_string().unwrap_or_else(|e| format!("<!-- JUnit serialisation failed: {e} -->\n"))
+    report
+        .to_string()
+        .unwrap_or_else(|e| format!("<!-- JUnit serialisation failed: {e} -->\n"))
 }
 
 /// A report on one run: cases that fail under the policy are failures.
@@ -66,11 +76,18 @@ pub fn report(report: &RunReport) -> String {
     for agent in &report.agents {
         for section in &agent.sections {
             let mut suite = TestSuite::new(suite_name(&agent.agent, &section.section, several));
-            for case in agent.cases.iter().filter(|c| c.id.section() == section.section) {
+            for case in agent
+                .cases
+                .iter()
+                .filter(|c| c.id.section() == section.section)
+            {
                 let r = &case.result;
                 let failure = (!case.passes).then(|| {
                     (
-                        format!("behavior {}, behaviorClose {} (fails under the {} policy)", r.behavior, r.behavior_close, report.policy),
+                        format!(
+                            "behavior {}, behaviorClose {} (fails under the {} policy)",
+                            r.behavior, r.behavior_close, report.policy
+                        ),
                         details_text(r),
                     )
                 });
@@ -84,7 +101,11 @@ pub fn report(report: &RunReport) -> String {
 
 /// A comparison: regressions and missing cases are failures; everything else passes.
 pub fn comparison(cmp: &Comparison) -> String {
-    let agent = if cmp.current_agent.is_empty() { &cmp.base_agent } else { &cmp.current_agent };
+    let agent = if cmp.current_agent.is_empty() {
+        &cmp.base_agent
+    } else {
+        &cmp.current_agent
+    };
     let mut junit = Report::new("wsspec compare");
     let mut sections: Vec<&str> = Vec::new();
     for c in &cmp.cases {
@@ -95,9 +116,15 @@ pub fn comparison(cmp: &Comparison) -> String {
     for section in sections {
         let mut suite = TestSuite::new(suite_name(agent, section, false));
         for c in cmp.cases.iter().filter(|c| c.id.section() == section) {
-            let Some(result) = c.shown_result() else { continue };
+            let Some(result) = c.shown_result() else {
+                continue;
+            };
             let failure = c.change.fails_gate().then(|| {
-                let kind = if c.change == Change::Missing { "missing" } else { "regression" };
+                let kind = if c.change == Change::Missing {
+                    "missing"
+                } else {
+                    "regression"
+                };
                 (format!("{kind}: {}", c.why), details_text(&result))
             });
             suite.add_test_case(test_case(&c.id, agent, &result, failure));

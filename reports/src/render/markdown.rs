@@ -54,7 +54,10 @@ pub fn fit(doc: String, limit: usize) -> String {
     }
     let cut = doc[..cut].rfind('\n').unwrap_or(0);
     let mut out = doc[..cut].to_owned();
-    let open = out.matches("<details>").count().saturating_sub(out.matches("</details>").count());
+    let open = out
+        .matches("<details>")
+        .count()
+        .saturating_sub(out.matches("</details>").count());
     for _ in 0..open {
         out.push_str("\n\n</details>");
     }
@@ -88,7 +91,9 @@ fn details_block(out: &mut String, summary: &str, lines: &[(&str, String)]) {
 
 /// Escapes text for the inside of an HTML `<summary>`.
 fn html_text(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// A report on one run.
@@ -117,11 +122,24 @@ pub fn report(report: &RunReport) -> String {
         let rows = agent
             .sections
             .iter()
-            .map(|s| (s.title.map_or_else(|| s.section.clone(), |t| format!("{} {t}", s.section)), &s.counts, false))
+            .map(|s| {
+                (
+                    s.title
+                        .map_or_else(|| s.section.clone(), |t| format!("{} {t}", s.section)),
+                    &s.counts,
+                    false,
+                )
+            })
             .chain(std::iter::once(("Total".to_owned(), &agent.totals, true)));
         for (name, counts, bold) in rows {
             let b = if bold { "**" } else { "" };
-            let _ = write!(out, "| {b}{}{b} | {b}{}{b} | {b}{}{b} |", esc(&name), counts.total, counts.passing);
+            let _ = write!(
+                out,
+                "| {b}{}{b} | {b}{}{b} | {b}{}{b} |",
+                esc(&name),
+                counts.total,
+                counts.passing
+            );
             for v in &verdicts {
                 let _ = write!(out, " {b}{}{b} |", counts.get(v));
             }
@@ -133,7 +151,12 @@ pub fn report(report: &RunReport) -> String {
             for case in not_ok {
                 let r = &case.result;
                 let status = if case.passes { "passes" } else { "fails" };
-                let description = r.detail.as_ref().and_then(|d| d.description.as_deref()).map(plain).unwrap_or_default();
+                let description = r
+                    .detail
+                    .as_ref()
+                    .and_then(|d| d.description.as_deref())
+                    .map(plain)
+                    .unwrap_or_default();
                 let summary = format!(
                     "<b>{}</b> {} / {} ({status}) {}",
                     html_text(case.id.as_str()),
@@ -157,9 +180,16 @@ pub fn comparison(cmp: &Comparison) -> String {
     let title = if cmp.passed() {
         "✅ wsspec: no regressions".to_owned()
     } else {
-        format!("❌ wsspec: {regressions} regression{}, {missing} missing", if regressions == 1 { "" } else { "s" })
+        format!(
+            "❌ wsspec: {regressions} regression{}, {missing} missing",
+            if regressions == 1 { "" } else { "s" }
+        )
     };
-    let agent = if cmp.current_agent.is_empty() { &cmp.base_agent } else { &cmp.current_agent };
+    let agent = if cmp.current_agent.is_empty() {
+        &cmp.base_agent
+    } else {
+        &cmp.current_agent
+    };
     let _ = writeln!(
         out,
         "## {title}\n\nAgent **{}** · base {} · current {} · policy **{}**\n",
@@ -188,21 +218,53 @@ pub fn comparison(cmp: &Comparison) -> String {
     };
     let base_counts = count(&|c| c.base.as_ref().map(|s| s.outcome().clone()));
     let current_counts = count(&|c| c.current.as_ref().map(|s| s.outcome().clone()));
-    verdicts.sort_by_key(|v| (Verdict::KNOWN.iter().position(|k| k == v).unwrap_or(usize::MAX), v.as_str().to_owned()));
-    let get = |counts: &[(Verdict, i64)], v: &Verdict| counts.iter().find(|(x, _)| x == v).map_or(0, |(_, n)| *n);
+    verdicts.sort_by_key(|v| {
+        (
+            Verdict::KNOWN
+                .iter()
+                .position(|k| k == v)
+                .unwrap_or(usize::MAX),
+            v.as_str().to_owned(),
+        )
+    });
+    let get = |counts: &[(Verdict, i64)], v: &Verdict| {
+        counts.iter().find(|(x, _)| x == v).map_or(0, |(_, n)| *n)
+    };
     let base_total = cmp.cases.iter().filter(|c| c.base.is_some()).count() as i64;
     let current_total = cmp.cases.iter().filter(|c| c.current.is_some()).count() as i64;
-    let base_pass = cmp.cases.iter().filter(|c| c.base.as_ref().is_some_and(|s| s.passes)).count() as i64;
-    let current_pass = cmp.cases.iter().filter(|c| c.current.as_ref().is_some_and(|s| s.passes)).count() as i64;
+    let base_pass = cmp
+        .cases
+        .iter()
+        .filter(|c| c.base.as_ref().is_some_and(|s| s.passes))
+        .count() as i64;
+    let current_pass = cmp
+        .cases
+        .iter()
+        .filter(|c| c.current.as_ref().is_some_and(|s| s.passes))
+        .count() as i64;
     out.push_str("| | Base | Current | Δ |\n|---|---:|---:|---:|\n");
-    let _ = writeln!(out, "| Cases | {base_total} | {current_total} | {} |", delta(current_total - base_total));
-    let _ = writeln!(out, "| **Passing** | **{base_pass}** | **{current_pass}** | **{}** |", delta(current_pass - base_pass));
+    let _ = writeln!(
+        out,
+        "| Cases | {base_total} | {current_total} | {} |",
+        delta(current_total - base_total)
+    );
+    let _ = writeln!(
+        out,
+        "| **Passing** | **{base_pass}** | **{current_pass}** | **{}** |",
+        delta(current_pass - base_pass)
+    );
     for v in &verdicts {
         let (b, c) = (get(&base_counts, v), get(&current_counts, v));
         let _ = writeln!(out, "| {} | {b} | {c} | {} |", v.as_str(), delta(c - b));
     }
     if let (Some(b), Some(c)) = (cmp.base_total_ms, cmp.current_total_ms) {
-        let _ = writeln!(out, "| Total duration | {} | {} | {} |", ms(b), ms(c), delta_ms(c as i64 - b as i64));
+        let _ = writeln!(
+            out,
+            "| Total duration | {} | {} | {} |",
+            ms(b),
+            ms(c),
+            delta_ms(c as i64 - b as i64)
+        );
     }
     out.push('\n');
     let changes: Vec<String> = Change::ALL
@@ -210,9 +272,20 @@ pub fn comparison(cmp: &Comparison) -> String {
         .filter(|c| **c != Change::Unchanged)
         .map(|c| format!("{} **{}**", c.as_str(), cmp.count(*c)))
         .collect();
-    let _ = writeln!(out, "{} · unchanged {}\n", changes.join(" · "), cmp.count(Change::Unchanged));
+    let _ = writeln!(
+        out,
+        "{} · unchanged {}\n",
+        changes.join(" · "),
+        cmp.count(Change::Unchanged)
+    );
 
-    for change in [Change::Regression, Change::Missing, Change::Fix, Change::Changed, Change::New] {
+    for change in [
+        Change::Regression,
+        Change::Missing,
+        Change::Fix,
+        Change::Changed,
+        Change::New,
+    ] {
         let cases: Vec<_> = cmp.with_change(change).collect();
         if cases.is_empty() {
             continue;
@@ -220,8 +293,18 @@ pub fn comparison(cmp: &Comparison) -> String {
         let _ = writeln!(out, "### {} ({})\n", heading(change), cases.len());
         out.push_str("| Case | Base | Current | Why |\n|---|---|---|---|\n");
         for c in &cases {
-            let side = |s: &Option<crate::compare::Side>| s.as_ref().map_or_else(|| "—".to_owned(), |s| esc(&s.verdicts()));
-            let _ = writeln!(out, "| {} | {} | {} | {} |", c.id, side(&c.base), side(&c.current), esc(&c.why));
+            let side = |s: &Option<crate::compare::Side>| {
+                s.as_ref()
+                    .map_or_else(|| "—".to_owned(), |s| esc(&s.verdicts()))
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                c.id,
+                side(&c.base),
+                side(&c.current),
+                esc(&c.why)
+            );
         }
         out.push('\n');
         if change == Change::Regression {
@@ -234,9 +317,18 @@ pub fn comparison(cmp: &Comparison) -> String {
         }
     }
     if !cmp.duration_changes.is_empty() {
-        out.push_str("### Biggest duration changes\n\n| Case | Base | Current | Δ |\n|---|---:|---:|---:|\n");
+        out.push_str(
+            "### Biggest duration changes\n\n| Case | Base | Current | Δ |\n|---|---:|---:|---:|\n",
+        );
         for d in &cmp.duration_changes {
-            let _ = writeln!(out, "| {} | {} | {} | {} |", d.id, ms(d.base_ms), ms(d.current_ms), delta_ms(d.delta_ms));
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                d.id,
+                ms(d.base_ms),
+                ms(d.current_ms),
+                delta_ms(d.delta_ms)
+            );
         }
         out.push('\n');
     }
@@ -264,9 +356,15 @@ mod tests {
 
     #[test]
     fn an_open_details_block_is_closed_when_cut() {
-        let doc = format!("<details><summary>x</summary>\n\n{}", "- a line\n".repeat(2000));
+        let doc = format!(
+            "<details><summary>x</summary>\n\n{}",
+            "- a line\n".repeat(2000)
+        );
         let fitted = fit(doc, 5_000);
-        assert_eq!(fitted.matches("<details>").count(), fitted.matches("</details>").count());
+        assert_eq!(
+            fitted.matches("<details>").count(),
+            fitted.matches("</details>").count()
+        );
     }
 
     #[test]

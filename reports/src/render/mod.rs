@@ -44,7 +44,12 @@ impl FromStr for Format {
             "junit" => Format::Junit,
             "html" => Format::Html,
             "json" => Format::Json,
-            other => return Err(format!("unknown format {other:?} (expected one of {})", Format::NAMES.join(", "))),
+            other => {
+                return Err(format!(
+                    "unknown format {other:?} (expected one of {})",
+                    Format::NAMES.join(", ")
+                ))
+            }
         })
     }
 }
@@ -80,7 +85,11 @@ pub fn render_report(report: &RunReport, format: Format, options: RenderOptions)
 }
 
 /// Renders a comparison of two runs.
-pub fn render_comparison(comparison: &Comparison, format: Format, options: RenderOptions) -> String {
+pub fn render_comparison(
+    comparison: &Comparison,
+    format: Format,
+    options: RenderOptions,
+) -> String {
     match format {
         Format::Text => text::comparison(comparison, options.color),
         Format::Markdown => markdown::comparison(comparison),

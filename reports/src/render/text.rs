@@ -65,16 +65,30 @@ fn counts_table(out: &mut String, rows: &[(String, &Counts)], paint: &Paint) {
             }
         }
     }
-    let name_width = rows.iter().map(|(n, _)| n.chars().count()).max().unwrap_or(0).max(7);
+    let name_width = rows
+        .iter()
+        .map(|(n, _)| n.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(7);
     let mut header = format!("  {:name_width$}  {:>5}  {:>5}", "Section", "Cases", "Pass");
     for v in &verdicts {
         let _ = write!(header, "  {:>w$}", v.as_str(), w = v.as_str().len().max(3));
     }
     let _ = writeln!(out, "{}", paint.bold(&header));
     for (name, counts) in rows {
-        let _ = write!(out, "  {}  {:>5}  ", pad(name, name.chars().count(), name_width), counts.total);
+        let _ = write!(
+            out,
+            "  {}  {:>5}  ",
+            pad(name, name.chars().count(), name_width),
+            counts.total
+        );
         let pass = format!("{:>5}", counts.passing);
-        out.push_str(&if counts.passing == counts.total { paint.green(&pass) } else { paint.red(&pass) });
+        out.push_str(&if counts.passing == counts.total {
+            paint.green(&pass)
+        } else {
+            paint.red(&pass)
+        });
         for v in &verdicts {
             let n = counts.get(v);
             let cell = format!("{:>w$}", n, w = v.as_str().len().max(3));
@@ -104,13 +118,23 @@ pub fn report(report: &RunReport, color: bool) -> String {
         let mut rows: Vec<(String, &Counts)> = agent
             .sections
             .iter()
-            .map(|s| (s.title.map_or_else(|| s.section.clone(), |t| format!("{} {t}", s.section)), &s.counts))
+            .map(|s| {
+                (
+                    s.title
+                        .map_or_else(|| s.section.clone(), |t| format!("{} {t}", s.section)),
+                    &s.counts,
+                )
+            })
             .collect();
         rows.push(("Total".to_owned(), &agent.totals));
         counts_table(&mut out, &rows, &paint);
         let not_ok: Vec<_> = agent.not_ok().collect();
         if !not_ok.is_empty() {
-            let _ = writeln!(out, "\n{}", paint.bold(&format!("Cases not OK ({})", not_ok.len())));
+            let _ = writeln!(
+                out,
+                "\n{}",
+                paint.bold(&format!("Cases not OK ({})", not_ok.len()))
+            );
             for case in not_ok {
                 let r = &case.result;
                 let _ = writeln!(
@@ -120,7 +144,8 @@ pub fn report(report: &RunReport, color: bool) -> String {
                     paint.bold(case.id.as_str()),
                     paint.verdict(&r.behavior),
                     paint.verdict(&r.behavior_close),
-                    r.duration_ms.map_or_else(String::new, |d| paint.dim(&format!("  ({})", ms(d))))
+                    r.duration_ms
+                        .map_or_else(String::new, |d| paint.dim(&format!("  ({})", ms(d))))
                 );
                 for (label, text) in case_lines(r) {
                     let _ = writeln!(out, "      {} {text}", paint.dim(&format!("{label}:")));
@@ -136,32 +161,80 @@ pub fn report(report: &RunReport, color: bool) -> String {
 pub fn comparison(cmp: &Comparison, color: bool) -> String {
     let paint = Paint { on: color };
     let mut out = String::new();
-    let verdict = if cmp.passed() { paint.green("PASS") } else { paint.red("FAIL") };
-    let _ = writeln!(out, "{} {verdict} ({} policy)", paint.bold("wsspec compare"), cmp.policy);
-    let _ = writeln!(out, "  base:    {} (agent {})", cmp.base, agent_name(&cmp.base_agent));
-    let _ = writeln!(out, "  current: {} (agent {})", cmp.current, agent_name(&cmp.current_agent));
+    let verdict = if cmp.passed() {
+        paint.green("PASS")
+    } else {
+        paint.red("FAIL")
+    };
+    let _ = writeln!(
+        out,
+        "{} {verdict} ({} policy)",
+        paint.bold("wsspec compare"),
+        cmp.policy
+    );
+    let _ = writeln!(
+        out,
+        "  base:    {} (agent {})",
+        cmp.base,
+        agent_name(&cmp.base_agent)
+    );
+    let _ = writeln!(
+        out,
+        "  current: {} (agent {})",
+        cmp.current,
+        agent_name(&cmp.current_agent)
+    );
     out.push('\n');
     for change in Change::ALL {
         let n = cmp.count(change);
         let line = format!("  {:<11} {n:>4}", change.as_str());
-        let _ = writeln!(out, "{}", if n > 0 && change.fails_gate() { paint.red(&line) } else { line });
+        let _ = writeln!(
+            out,
+            "{}",
+            if n > 0 && change.fails_gate() {
+                paint.red(&line)
+            } else {
+                line
+            }
+        );
     }
     if let (Some(b), Some(c)) = (cmp.base_total_ms, cmp.current_total_ms) {
-        let _ = writeln!(out, "\n  total duration: {} → {} ({})", ms(b), ms(c), delta_ms(c as i64 - b as i64));
+        let _ = writeln!(
+            out,
+            "\n  total duration: {} → {} ({})",
+            ms(b),
+            ms(c),
+            delta_ms(c as i64 - b as i64)
+        );
     }
-    for change in [Change::Regression, Change::Missing, Change::Fix, Change::Changed, Change::New] {
+    for change in [
+        Change::Regression,
+        Change::Missing,
+        Change::Fix,
+        Change::Changed,
+        Change::New,
+    ] {
         let cases: Vec<_> = cmp.with_change(change).collect();
         if cases.is_empty() {
             continue;
         }
         let title = format!("{} ({})", heading(change), cases.len());
-        let _ = writeln!(out, "\n{}", if change.fails_gate() { paint.red(&paint.bold(&title)) } else { paint.bold(&title) });
+        let _ = writeln!(
+            out,
+            "\n{}",
+            if change.fails_gate() {
+                paint.red(&paint.bold(&title))
+            } else {
+                paint.bold(&title)
+            }
+        );
         for case in cases {
             let _ = writeln!(out, "  {:<8} {}", case.id.as_str(), case.why);
             if change == Change::Regression {
                 if let Some(result) = case.shown_result().filter(|r| r.detail.is_some()) {
                     for (label, text) in case_lines(&result) {
-                        let _ = writeln!(out, "           {} {text}", paint.dim(&format!("{label}:")));
+                        let _ =
+                            writeln!(out, "           {} {text}", paint.dim(&format!("{label}:")));
                     }
                 }
             }
@@ -170,7 +243,14 @@ pub fn comparison(cmp: &Comparison, color: bool) -> String {
     if !cmp.duration_changes.is_empty() {
         let _ = writeln!(out, "\n{}", paint.bold("Biggest duration changes"));
         for d in &cmp.duration_changes {
-            let _ = writeln!(out, "  {:<8} {:>9} → {:>9}  {}", d.id.as_str(), ms(d.base_ms), ms(d.current_ms), delta_ms(d.delta_ms));
+            let _ = writeln!(
+                out,
+                "  {:<8} {:>9} → {:>9}  {}",
+                d.id.as_str(),
+                ms(d.base_ms),
+                ms(d.current_ms),
+                delta_ms(d.delta_ms)
+            );
         }
     }
     out

@@ -21,7 +21,11 @@ pub fn plain(s: &str) -> String {
             _ => out.push(c),
         }
     }
-    let decoded = out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&");
+    let decoded = out
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&");
     decoded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -38,7 +42,9 @@ pub fn clip(s: &str, max: usize) -> String {
 
 /// One received/expected event (`["message", data, isBinary]`, `["pong", data]`, …).
 fn event(e: &Value) -> String {
-    let Some(items) = e.as_array() else { return clip(&e.to_string(), 120) };
+    let Some(items) = e.as_array() else {
+        return clip(&e.to_string(), 120);
+    };
     let kind = items.first().and_then(Value::as_str).unwrap_or("?");
     let data = match items.get(1) {
         Some(Value::String(s)) => format!("{:?}", clip(s, 80)),
@@ -80,7 +86,12 @@ pub fn expected(detail: &CaseDetail) -> Option<String> {
     // OK first, then the others: the order a reader wants.
     let mut keys: Vec<&String> = map.keys().collect();
     keys.sort_by_key(|k| (k.as_str() != "OK", k.as_str()));
-    Some(keys.iter().map(|k| format!("{k}: {}", events(&map[k.as_str()]))).collect::<Vec<_>>().join("; "))
+    Some(
+        keys.iter()
+            .map(|k| format!("{k}: {}", events(&map[k.as_str()])))
+            .collect::<Vec<_>>()
+            .join("; "),
+    )
 }
 
 /// What was received, as one line.
@@ -99,14 +110,22 @@ pub fn expected_close(detail: &CaseDetail) -> Option<String> {
     let codes = if codes.is_empty() {
         "any code".to_owned()
     } else {
-        codes.iter().map(u64::to_string).collect::<Vec<_>>().join(" or ")
+        codes
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(" or ")
     };
     let who = match ec.get("closedByMe").and_then(Value::as_bool) {
         Some(true) => "suite closes",
         Some(false) => "peer fails the connection",
         None => "either side closes",
     };
-    let clean = if ec.get("requireClean").and_then(Value::as_bool) == Some(true) { ", clean close required" } else { "" };
+    let clean = if ec.get("requireClean").and_then(Value::as_bool) == Some(true) {
+        ", clean close required"
+    } else {
+        ""
+    };
     Some(format!("{who}; close code {codes} (or none){clean}"))
 }
 
@@ -203,7 +222,10 @@ mod tests {
 
     #[test]
     fn plain_strips_tags_and_collapses_whitespace() {
-        assert_eq!(plain("Send <b>text</b>\n  message&lt;3 &amp; more"), "Send text message<3 & more");
+        assert_eq!(
+            plain("Send <b>text</b>\n  message&lt;3 &amp; more"),
+            "Send text message<3 & more"
+        );
     }
 
     #[test]
@@ -214,8 +236,16 @@ mod tests {
 
     #[test]
     fn events_render_kinds_and_binary_flags() {
-        let list = json!([["message", "hi", false], ["message", "0xff", true], ["pong", ""], ["timeout", "A"]]);
-        assert_eq!(events(&list), r#"text message "hi", binary message "0xff", pong "", timeout A"#);
+        let list = json!([
+            ["message", "hi", false],
+            ["message", "0xff", true],
+            ["pong", ""],
+            ["timeout", "A"]
+        ]);
+        assert_eq!(
+            events(&list),
+            r#"text message "hi", binary message "0xff", pong "", timeout A"#
+        );
         assert_eq!(events(&json!([])), "nothing");
     }
 

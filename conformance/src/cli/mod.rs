@@ -1,0 +1,137 @@
+//! The `wsspec` command line: clap-derived subcommands, each implemented in its own
+//! module. New subcommands (`run`, `serve`, `echo`, `cases`, …) are added as a variant
+//! of [`Command`] and a module here.
+
+use std::fs;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use wsspec_reports::{Format, Policy};
+
+pub mod baseline;
+pub mod compare;
+pub mod report;
+
+/// Exit status: everything passed.
+pub const EXIT_PASS: u8 = 0;
+/// Exit status: a case failed under the policy, regressed, or went missing.
+pub const EXIT_FAIL: u8 = 1;
+/// Exit status: bad usage or unreadable input.
+pub const EXIT_USAGE: u8 = 2;
+
+/// WebSocket conformance: read, compare and render Autobahn-format results.
+#[derive(Debug, Parser)]
+#[command(name = "wsspec", version, about, long_about = None)]
+pub struct Cli {
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Summarise a run: verdict counts per section and every case that is not OK.
+    Report(report::ReportArgs),
+    /// Compare a run with a base run or baseline; exit 1 on any regression or missing case.
+    Compare(compare::CompareArgs),
+    /// Write a baseline (expected verdicts per case) from a run.
+    Baseline(baseline::BaselineArgs),
+}
+
+/// Runs a parsed command line and returns the exit status.
+pub fn run(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Report(args) => report::run(&args),
+        Command::Compare(args) => compare::run(&args),
+        Command::Baseline(args) => baseline::run(&args),
+    }
+}
+
+/// An error and its causes on one line.
+pub fn one_line(e: &anyhow::Error) -> String {
+    let text = format!("{e:#}");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Prints a clap error (or help/version) and returns its exit status: 0 for help and
+/// version, [`EXIT_USAGE`] for usage errors, with the error on one line.
+pub fn exit_for_clap_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::from(EXIT_PASS)
+            }
+        }
+        _ => {
+            let rendered = e.render().to_string();
+            let first: Vec<&str> = rendered
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .collect();
+            let message = first.join(" ");
+            let message = message
+                .trim_start_matches("error:")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            eprintln!("wsspec: error: {message} (see wsspec --help)");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+/// Parses `--format`.
+pub fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse()
+}
+
+/// Parses `--policy`.
+pub fn parse_policy(s: &str) -> Result<Policy, String> {
+    s.parse()
+}
+
+/// Whether terminal text should be coloured: writing to a terminal, and `NO_COLOR` unset.
+pub fn stdout_wants_color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Writes rendered output to `output`, or to standard output.
+pub fn emit(output: Option<&Path>, text: &str) -> anyhow::Result<()> {
+    match output {
+        Some(path) => {
+            fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            match stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                // A closed pipe (`wsspec report … | head`) is not an error worth reporting.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                other => other.context("cannot write to standard output"),
+            }
+        }
+    }
+}
+
+/// Output options shared by `report` and `compare`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OutputArgs {
+    /// Output format: text, md, junit, html or json.
+    #[arg(long, short = 'f', default_value = "text", value_parser = parse_format)]
+    pub format: Format,
+    /// Write to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
