@@ -22,3 +22,8 @@ pub mod message;
 pub use close::{CloseCode, CloseFrame};
 pub use frame::{Frame, FrameHeader, Opcode, Role};
 pub use limits::Limits;
+
+/// The usage example in the project README, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
