@@ -69,7 +69,7 @@ fn write_value(out: &mut String, value: &Value, level: usize, integer_keys: bool
                 );
             } else {
                 // Python 2 compares unicode keys by code point, as Rust compares `str`.
-                entries.sort_by(|(a, _), (b, _)| a.cmp(b));
+                entries.sort_by_key(|(k, _)| *k);
             }
             out.push('{');
             for (i, (key, item)) in entries.into_iter().enumerate() {

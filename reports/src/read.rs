@@ -112,7 +112,7 @@ fn hex4(bytes: &[u8]) -> Option<u16> {
 /// wstest (Python 2) writes invalid UTF-8 it received or sent as lone surrogates
 /// (`"\ud800edited"` in the 6.x wire logs); JSON parsers that insist on Unicode scalar
 /// values, serde_json among them, refuse those. Everything else is left as it is.
-pub(crate) fn replace_lone_surrogates(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+pub fn replace_lone_surrogates(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     let suspicious = bytes
         .windows(3)
         .any(|w| w[0] == b'\\' && w[1] == b'u' && matches!(w[2], b'd' | b'D'));

@@ -102,7 +102,8 @@ pub fn parse_policy(s: &str) -> Result<Policy, String> {
 
 /// Whether terminal text should be coloured: writing to a terminal, and `NO_COLOR` unset.
 pub fn stdout_wants_color() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    std::io::stdout().is_terminal()
+        && !matches!(std::env::var_os("NO_COLOR"), Some(v) if !v.is_empty())
 }
 
 /// Writes rendered output to `output`, or to standard output.

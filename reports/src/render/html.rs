@@ -7,9 +7,8 @@ use std::fmt::Write;
 
 use crate::compare::{Change, Comparison};
 use crate::model::CaseResult;
-use crate::render::util::{case_lines, delta, delta_ms, ms, plain};
+use crate::render::util::{case_lines, delta, delta_ms, ms, plain, verdict_columns};
 use crate::summary::{Counts, RunReport};
-use crate::verdict::Verdict;
 
 /// Wire-log rows shown per case.
 pub const WIRELOG_ROWS_SHOWN: usize = 40;
@@ -56,11 +55,12 @@ a.cell { display: inline-block; min-width: 54px; padding: 2px 4px; border-radius
   text-align: center; text-decoration: none; font-variant-numeric: tabular-nums; }
 a.cell:hover { outline: 2px solid #000; }
 a.cell.hidden { display: none; }
-.v-ok, .ch-unchanged { background: var(--ok); } .v-non-strict { background: var(--non-strict); }
+a.cell.unchanged { opacity: .45; }
+.v-ok { background: var(--ok); } .v-non-strict { background: var(--non-strict); }
 .v-informational { background: var(--informational); } .v-unimplemented { background: var(--unimplemented); }
 .v-wrong-code, .v-unclean, .v-failed-by-client { background: var(--close); }
 .v-failed, .ch-regression { background: var(--failed); } .v-other { background: var(--other); }
-.ch-missing { background: var(--missing); } .ch-fix { background: #43a047; } .ch-changed { background: var(--changed); color: #000 !important; }
+.ch-unchanged { background: #9e9e9e; } .ch-missing { background: var(--missing); } .ch-fix { background: #43a047; } .ch-changed { background: var(--changed); color: #000 !important; }
 .ch-new { background: var(--new); }
 .swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; vertical-align: -1px; margin-right: 3px; }
 section.case { display: none; background: #fff; border: 1px solid #ccc; border-radius: 6px; padding: 12px 16px; margin: 12px 0; }
@@ -100,6 +100,7 @@ const SCRIPT: &str = r#"
   var all = document.getElementById('show-all');
   all.addEventListener('change', function () { document.body.classList.toggle('show-all', all.checked); });
   apply();
+  document.body.setAttribute('data-filter-ready', String(cells.length));
 })();
 "#;
 
@@ -126,21 +127,14 @@ fn controls(out: &mut String, classes: &[(String, String)], total: usize) {
             l = esc(label)
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<span class=\"muted\"><span id=\"shown\">{total}</span> of {total} shown</span><label><input type=\"checkbox\" id=\"show-all\"> show all details</label></div>\n"
+        "<span class=\"muted\"><span id=\"shown\">{total}</span> of {total} shown</span><label><input type=\"checkbox\" id=\"show-all\"> show all details</label></div>"
     );
 }
 
 fn counts_table(out: &mut String, rows: &[(String, &Counts, bool)]) {
-    let mut verdicts: Vec<Verdict> = Vec::new();
-    for (_, c, _) in rows {
-        for (v, _) in &c.by_outcome {
-            if !verdicts.contains(v) {
-                verdicts.push(v.clone());
-            }
-        }
-    }
+    let verdicts = verdict_columns(rows.iter().map(|(_, c, _)| *c));
     out.push_str("<table class=\"summary\"><tr><th>Section</th><th>Cases</th><th>Pass</th>");
     for v in &verdicts {
         let _ = write!(
@@ -231,7 +225,10 @@ fn description_of(result: &CaseResult) -> String {
 struct Cell {
     anchor: String,
     id: String,
+    /// CSS classes (colour).
     class: String,
+    /// What the filter checkboxes match.
+    filter: String,
     title: String,
 }
 
@@ -246,8 +243,9 @@ fn grid(out: &mut String, rows: Vec<(String, Vec<Cell>)>) {
         for c in cells {
             let _ = write!(
                 out,
-                "<a class=\"cell {class}\" href=\"#{anchor}\" data-id=\"{id}\" data-class=\"{class}\" title=\"{title}\">{id}</a>",
+                "<a class=\"cell {class}\" href=\"#{anchor}\" data-id=\"{id}\" data-class=\"{filter}\" title=\"{title}\">{id}</a>",
                 class = esc(&c.class),
+                filter = esc(&c.filter),
                 anchor = esc(&c.anchor),
                 id = esc(&c.id),
                 title = esc(&c.title)
@@ -269,15 +267,10 @@ fn section_name(section: &str) -> String {
 pub fn report(report: &RunReport) -> String {
     let mut body = String::new();
     let total: usize = report.agents.iter().map(|a| a.cases.len()).sum();
-    let mut classes: Vec<(String, String)> = Vec::new();
-    for a in &report.agents {
-        for (v, _) in &a.totals.by_outcome {
-            let class = format!("v-{}", v.css_class());
-            if !classes.iter().any(|(c, l)| *c == class && l == v.as_str()) {
-                classes.push((class, v.as_str().to_owned()));
-            }
-        }
-    }
+    let classes: Vec<(String, String)> = verdict_columns(report.agents.iter().map(|a| &a.totals))
+        .into_iter()
+        .map(|v| (format!("v-{}", v.css_class()), v.as_str().to_owned()))
+        .collect();
     for agent in &report.agents {
         let t = &agent.totals;
         let _ = writeln!(
@@ -311,10 +304,12 @@ pub fn report(report: &RunReport) -> String {
                     .filter(|c| c.id.section() == s.section)
                     .map(|c| {
                         let r = &c.result;
+                        let class = format!("v-{}", r.outcome().css_class());
                         Cell {
                             anchor: format!("a{ai}-{}", c.id),
                             id: c.id.to_string(),
-                            class: format!("v-{}", r.outcome().css_class()),
+                            filter: class.clone(),
+                            class,
                             title: format!(
                                 "{} / {} — {}",
                                 r.behavior,
@@ -332,9 +327,9 @@ pub fn report(report: &RunReport) -> String {
     for (ai, agent) in report.agents.iter().enumerate() {
         for c in &agent.cases {
             let r = &c.result;
-            let _ = write!(
+            let _ = writeln!(
                 body,
-                "<section class=\"case\" id=\"a{ai}-{id}\"><h3><span class=\"swatch v-{cls}\"></span>{agent} — case {id}: {b} / {bc} ({pass})</h3>\n",
+                "<section class=\"case\" id=\"a{ai}-{id}\"><h3><span class=\"swatch v-{cls}\"></span>{agent} — case {id}: {b} / {bc} ({pass})</h3>",
                 id = esc(c.id.as_str()),
                 cls = r.outcome().css_class(),
                 agent = esc(&agent.agent),
@@ -354,6 +349,23 @@ pub fn report(report: &RunReport) -> String {
         report.policy
     );
     page("wsspec report", &subtitle, report.passed(), &body)
+}
+
+/// Unknown verdict strings that occur on either side, alphabetically.
+fn others(cmp: &Comparison) -> Vec<crate::verdict::Verdict> {
+    let mut out: Vec<crate::verdict::Verdict> = Vec::new();
+    for side in cmp
+        .cases
+        .iter()
+        .flat_map(|c| c.base.iter().chain(c.current.iter()))
+    {
+        let v = side.outcome();
+        if matches!(v, crate::verdict::Verdict::Other(_)) && !out.contains(v) {
+            out.push(v.clone());
+        }
+    }
+    out.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    out
 }
 
 fn change_class(change: Change) -> String {
@@ -388,6 +400,31 @@ pub fn comparison(cmp: &Comparison) -> String {
         "<tr class=\"total\"><td>Passing</td><td>{bp}</td><td>{cp}</td><td>{}</td></tr>",
         esc(&delta(cp - bp))
     );
+    for v in crate::verdict::Verdict::KNOWN
+        .iter()
+        .cloned()
+        .chain(others(cmp))
+    {
+        let b = cmp
+            .cases
+            .iter()
+            .filter(|c| c.base.as_ref().is_some_and(|s| *s.outcome() == v))
+            .count() as i64;
+        let c = cmp
+            .cases
+            .iter()
+            .filter(|c| c.current.as_ref().is_some_and(|s| *s.outcome() == v))
+            .count() as i64;
+        if b + c > 0 {
+            let _ = writeln!(
+                body,
+                "<tr><td><span class=\"swatch v-{}\"></span>{}</td><td>{b}</td><td>{c}</td><td>{}</td></tr>",
+                v.css_class(),
+                esc(v.as_str()),
+                esc(&delta(c - b))
+            );
+        }
+    }
     if let (Some(b), Some(c)) = (cmp.base_total_ms, cmp.current_total_ms) {
         let _ = writeln!(
             body,
@@ -445,7 +482,14 @@ pub fn comparison(cmp: &Comparison) -> String {
                 .map(|c| Cell {
                     anchor: format!("c-{}", c.id),
                     id: c.id.to_string(),
-                    class: change_class(c.change),
+                    // Unchanged cases keep their verdict's colour, faded, so changes stand out.
+                    class: match (c.change, &c.current) {
+                        (Change::Unchanged, Some(side)) => {
+                            format!("v-{} unchanged", side.outcome().css_class())
+                        }
+                        _ => change_class(c.change),
+                    },
+                    filter: change_class(c.change),
                     title: format!("{}: {}", c.change.as_str(), c.why),
                 })
                 .collect();
@@ -462,9 +506,9 @@ pub fn comparison(cmp: &Comparison) -> String {
         Change::Unchanged,
     ] {
         for c in cmp.with_change(change) {
-            let _ = write!(
+            let _ = writeln!(
                 body,
-                "<section class=\"case\" id=\"c-{id}\"><h3><span class=\"swatch {cls}\"></span>Case {id}: {heading}</h3>\n",
+                "<section class=\"case\" id=\"c-{id}\"><h3><span class=\"swatch {cls}\"></span>Case {id}: {heading}</h3>",
                 id = esc(c.id.as_str()),
                 cls = change_class(c.change),
                 heading = c.change.as_str()

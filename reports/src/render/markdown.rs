@@ -7,8 +7,8 @@ use std::fmt::Write;
 
 use crate::compare::{Change, Comparison};
 use crate::render::text::heading;
-use crate::render::util::{case_lines, delta, delta_ms, ms, plain};
-use crate::summary::{Counts, RunReport};
+use crate::render::util::{case_lines, delta, delta_ms, ms, plain, verdict_columns};
+use crate::summary::RunReport;
 use crate::verdict::Verdict;
 
 /// The most bytes a Markdown rendering may have (bytes ≥ characters, so this also
@@ -67,18 +67,6 @@ pub fn fit(doc: String, limit: usize) -> String {
         doc.len() - cut
     );
     out
-}
-
-fn verdict_columns<'a>(counts: impl Iterator<Item = &'a Counts>) -> Vec<Verdict> {
-    let mut verdicts: Vec<Verdict> = Vec::new();
-    for c in counts {
-        for (v, _) in &c.by_outcome {
-            if !verdicts.contains(v) {
-                verdicts.push(v.clone());
-            }
-        }
-    }
-    verdicts
 }
 
 fn details_block(out: &mut String, summary: &str, lines: &[(&str, String)]) {

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::compare::{Change, Comparison};
-use crate::render::util::{case_lines, delta_ms, ms};
+use crate::render::util::{case_lines, delta_ms, ms, verdict_columns};
 use crate::summary::{Counts, RunReport};
 use crate::verdict::Verdict;
 
@@ -57,14 +57,7 @@ fn pad(s: &str, visible: usize, width: usize) -> String {
 }
 
 fn counts_table(out: &mut String, rows: &[(String, &Counts)], paint: &Paint) {
-    let mut verdicts: Vec<Verdict> = Vec::new();
-    for (_, counts) in rows {
-        for (v, _) in &counts.by_outcome {
-            if !verdicts.contains(v) {
-                verdicts.push(v.clone());
-            }
-        }
-    }
+    let verdicts = verdict_columns(rows.iter().map(|(_, c)| *c));
     let name_width = rows
         .iter()
         .map(|(n, _)| n.chars().count())

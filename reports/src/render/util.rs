@@ -4,6 +4,31 @@ use serde_json::Value;
 
 use crate::detail::CaseDetail;
 use crate::model::CaseResult;
+use crate::summary::Counts;
+use crate::verdict::Verdict;
+
+/// The verdicts that occur in any of `counts`, in report order: known verdicts as in
+/// [`Verdict::KNOWN`], then unknown strings alphabetically.
+pub fn verdict_columns<'a>(counts: impl IntoIterator<Item = &'a Counts>) -> Vec<Verdict> {
+    let mut verdicts: Vec<Verdict> = Vec::new();
+    for c in counts {
+        for (v, _) in &c.by_outcome {
+            if !verdicts.contains(v) {
+                verdicts.push(v.clone());
+            }
+        }
+    }
+    verdicts.sort_by_key(|v| {
+        (
+            Verdict::KNOWN
+                .iter()
+                .position(|k| k == v)
+                .unwrap_or(usize::MAX),
+            v.as_str().to_owned(),
+        )
+    });
+    verdicts
+}
 
 /// Text with HTML tags removed, the common entities decoded and whitespace collapsed:
 /// wstest's descriptions and expectations are HTML fragments.
