@@ -782,6 +782,10 @@ impl PerMessageDeflate {
         out: &mut Vec<u8>,
         max_message: usize,
     ) -> Result<(), DeflateError> {
+        if data.is_empty() {
+            // Nothing is pending: every call leaves with the inflater's output drained.
+            return Ok(());
+        }
         self.inflate(data, out, max_message, FlushDecompress::None)
     }
 
