@@ -194,6 +194,9 @@ pub fn ms(ms: u64) -> String {
 
 /// A signed millisecond delta: `+120 ms`, `−3.4 s`.
 pub fn delta_ms(delta: i64) -> String {
+    if delta == 0 {
+        return "±0 ms".to_owned();
+    }
     let sign = if delta < 0 { "−" } else { "+" };
     format!("{sign}{}", ms(delta.unsigned_abs()))
 }
@@ -280,5 +283,6 @@ mod tests {
         assert_eq!(delta(-2), "−2");
         assert_eq!(delta_ms(-12_345), "−12.3 s");
         assert_eq!(delta_ms(40), "+40 ms");
+        assert_eq!(delta_ms(0), "±0 ms");
     }
 }
