@@ -44,10 +44,6 @@ is_python27() {
 
 find_python2() {
     local candidate
-    if [[ -n "${PYTHON2:-}" ]]; then
-        if is_python27 "$PYTHON2"; then echo "$PYTHON2"; return 0; fi
-        die "PYTHON2=$PYTHON2 is not a Python 2.7 interpreter"
-    fi
     for candidate in python2.7 python2; do
         # A pyenv shim exists even when no 2.7 version is selected; is_python27 runs it to check.
         if command -v "$candidate" >/dev/null 2>&1 && is_python27 "$candidate"; then
@@ -55,9 +51,14 @@ find_python2() {
             return 0
         fi
     done
+    local root=""
     if command -v pyenv >/dev/null 2>&1; then
-        local root
         root="$(pyenv root)"
+    elif [[ -d "${PYENV_ROOT:-$HOME/.pyenv}/versions" ]]; then
+        # pyenv installed but not on PATH (non-interactive shells, CI).
+        root="${PYENV_ROOT:-$HOME/.pyenv}"
+    fi
+    if [[ -n "$root" ]]; then
         # Newest 2.7.x first.
         for candidate in $(ls -d "$root"/versions/2.7.* 2>/dev/null | sort -t. -k3 -n -r); do
             if [[ -x "$candidate/bin/python" ]] && is_python27 "$candidate/bin/python"; then
@@ -69,8 +70,13 @@ find_python2() {
     return 1
 }
 
-py2="$(find_python2)" || die "no Python 2.7 found (looked for python2.7, python2 on PATH and \$(pyenv root)/versions/2.7.*). \
+if [[ -n "${PYTHON2:-}" ]]; then
+    is_python27 "$PYTHON2" || die "PYTHON2=$PYTHON2 is not a Python 2.7 interpreter"
+    py2="$PYTHON2"
+else
+    py2="$(find_python2)" || die "no Python 2.7 found (looked for python2.7, python2 on PATH and \$(pyenv root)/versions/2.7.*). \
 Install one, e.g. 'pyenv install 2.7.18' or your distribution's python2.7 package, or set PYTHON2=/path/to/python2.7."
+fi
 log "using Python 2.7 at $py2"
 
 if [[ ! -x "$venv/bin/python" ]] || ! is_python27 "$venv/bin/python"; then
@@ -78,6 +84,9 @@ if [[ ! -x "$venv/bin/python" ]] || ! is_python27 "$venv/bin/python"; then
         log "installing virtualenv==$VIRTUALENV_VERSION for $py2 (user site)"
         "$py2" -m pip install --quiet --disable-pip-version-check --user "virtualenv==$VIRTUALENV_VERSION" >&2 \
             || die "could not install virtualenv==$VIRTUALENV_VERSION with $py2 -m pip"
+    fi
+    if [[ -e "$venv" && -n "$(ls -A "$venv" 2>/dev/null)" && ! -f "$venv/pyvenv.cfg" && ! -f "$venv/bin/activate" ]]; then
+        die "$venv exists and is not a virtualenv; remove it or set WSTEST_VENV elsewhere"
     fi
     log "creating virtualenv $venv"
     mkdir -p "$(dirname "$venv")"
