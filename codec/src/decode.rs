@@ -522,7 +522,7 @@ mod tests {
             match dec.decode(&mut one).unwrap() {
                 Decoded::NeedMore(n) => {
                     assert!(i + 1 < bytes.len());
-                    assert!(n >= 1 && n <= bytes.len() - i - 1, "byte {i}: needs {n}");
+                    assert!((1..bytes.len() - i).contains(&n), "byte {i}: needs {n}");
                 }
                 Decoded::Frame(f) => {
                     assert_eq!(i + 1, bytes.len());
