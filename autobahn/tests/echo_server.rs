@@ -84,7 +84,10 @@ async fn echoes_text_and_binary_and_closes_cleanly() {
     let text = Message::Text("κόσμε".repeat(1000));
     assert_eq!(round_trip(&mut stream, &mut conn, text.clone()).await, text);
     let binary = Message::Binary((0..=255).cycle().take(70_000).collect());
-    assert_eq!(round_trip(&mut stream, &mut conn, binary.clone()).await, binary);
+    assert_eq!(
+        round_trip(&mut stream, &mut conn, binary.clone()).await,
+        binary
+    );
 
     conn.close(Some(wsspec_codec::CloseCode::NORMAL), "");
     stream.write_all(&conn.data_to_send()).await.unwrap();
@@ -108,7 +111,10 @@ async fn negotiates_permessage_deflate_and_echoes_compressed() {
     let (mut stream, mut conn) = open(addr, true).await;
     assert!(conn.is_compressing());
     for i in 0..20 {
-        let m = Message::Text(format!("{{\"n\": {i}, \"pad\": \"{}\"}}", "x".repeat(i * 500)));
+        let m = Message::Text(format!(
+            "{{\"n\": {i}, \"pad\": \"{}\"}}",
+            "x".repeat(i * 500)
+        ));
         assert_eq!(round_trip(&mut stream, &mut conn, m.clone()).await, m);
     }
 }
@@ -136,7 +142,10 @@ async fn unsupported_version_gets_426_with_the_supported_version() {
         .await
         .unwrap();
     let mut reply = Vec::new();
-    timeout(WAIT, stream.read_to_end(&mut reply)).await.unwrap().unwrap();
+    timeout(WAIT, stream.read_to_end(&mut reply))
+        .await
+        .unwrap()
+        .unwrap();
     let reply = String::from_utf8_lossy(&reply);
     assert!(reply.starts_with("HTTP/1.1 426"), "{reply}");
     assert!(reply.contains("Sec-WebSocket-Version: 13"), "{reply}");
