@@ -134,6 +134,14 @@ impl AgentReport {
             .iter()
             .filter(|c| *c.result.outcome() != Verdict::Ok)
     }
+
+    /// The cases whose outcome is `UNIMPLEMENTED` (listed by id only in text and
+    /// Markdown: their details all say the extension was not negotiated).
+    pub fn unimplemented(&self) -> impl Iterator<Item = &ReportCase> {
+        self.cases
+            .iter()
+            .filter(|c| *c.result.outcome() == Verdict::Unimplemented)
+    }
 }
 
 /// A report on one run (one or all of its agents) under a policy.

@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use crate::compare::{Change, Comparison};
 use crate::render::text::heading;
-use crate::render::util::{case_lines, delta, delta_ms, ms, plain, verdict_columns};
+use crate::render::util::{case_lines, compact_ids, delta, delta_ms, ms, plain, verdict_columns};
 use crate::summary::RunReport;
 use crate::verdict::Verdict;
 
@@ -136,7 +136,19 @@ pub fn report(report: &RunReport) -> String {
         let not_ok: Vec<_> = agent.not_ok().collect();
         if !not_ok.is_empty() {
             let _ = writeln!(out, "\n### Cases not OK ({})\n", not_ok.len());
-            for case in not_ok {
+            let unimplemented: Vec<_> = agent.unimplemented().map(|c| &c.id).collect();
+            if !unimplemented.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "**UNIMPLEMENTED** ({} cases, extension not negotiated): {}\n",
+                    unimplemented.len(),
+                    esc(&compact_ids(unimplemented))
+                );
+            }
+            for case in not_ok
+                .into_iter()
+                .filter(|c| *c.result.outcome() != Verdict::Unimplemented)
+            {
                 let r = &case.result;
                 let status = if case.passes { "passes" } else { "fails" };
                 let description = r

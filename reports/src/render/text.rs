@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::compare::{Change, Comparison};
-use crate::render::util::{case_lines, delta_ms, ms, verdict_columns};
+use crate::render::util::{case_lines, compact_ids, delta_ms, ms, verdict_columns};
 use crate::summary::{Counts, RunReport};
 use crate::verdict::Verdict;
 
@@ -128,7 +128,20 @@ pub fn report(report: &RunReport, color: bool) -> String {
                 "\n{}",
                 paint.bold(&format!("Cases not OK ({})", not_ok.len()))
             );
-            for case in not_ok {
+            let unimplemented: Vec<_> = agent.unimplemented().map(|c| &c.id).collect();
+            if !unimplemented.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "\n  {} {} cases (extension not negotiated): {}",
+                    paint.verdict(&Verdict::Unimplemented),
+                    unimplemented.len(),
+                    compact_ids(unimplemented)
+                );
+            }
+            for case in not_ok
+                .into_iter()
+                .filter(|c| *c.result.outcome() != Verdict::Unimplemented)
+            {
                 let r = &case.result;
                 let _ = writeln!(
                     out,

@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 
+use crate::case_id::CaseId;
 use crate::detail::CaseDetail;
 use crate::model::CaseResult;
 use crate::summary::Counts;
@@ -210,6 +211,40 @@ pub fn delta(d: i64) -> String {
     }
 }
 
+/// Case ids in compact form: runs of consecutive ids under one parent become a range
+/// (`12.1.1–12.1.18, 13.2.4`).
+pub fn compact_ids<'a>(ids: impl IntoIterator<Item = &'a CaseId>) -> String {
+    fn split(id: &CaseId) -> Option<(&str, u64)> {
+        let (parent, last) = id.as_str().rsplit_once('.')?;
+        Some((parent, last.parse().ok()?))
+    }
+    let mut parts: Vec<String> = Vec::new();
+    let mut run: Option<(&CaseId, &CaseId)> = None;
+    let flush = |run: Option<(&CaseId, &CaseId)>, parts: &mut Vec<String>| {
+        if let Some((first, last)) = run {
+            parts.push(if first == last {
+                first.to_string()
+            } else {
+                format!("{first}–{last}")
+            });
+        }
+    };
+    for id in ids {
+        run = match run {
+            Some((first, last)) => match (split(last), split(id)) {
+                (Some((p, n)), Some((q, m))) if p == q && m == n + 1 => Some((first, id)),
+                _ => {
+                    flush(Some((first, last)), &mut parts);
+                    Some((id, id))
+                }
+            },
+            None => Some((id, id)),
+        };
+    }
+    flush(run, &mut parts);
+    parts.join(", ")
+}
+
 /// The detail lines shown for a case that is not OK: (label, text) pairs.
 pub fn case_lines(result: &CaseResult) -> Vec<(&'static str, String)> {
     let mut lines = Vec::new();
@@ -275,6 +310,21 @@ mod tests {
             r#"text message "hi", binary message "0xff", pong "", timeout A"#
         );
         assert_eq!(events(&json!([])), "nothing");
+    }
+
+    #[test]
+    fn consecutive_ids_become_ranges() {
+        let ids: Vec<CaseId> = [
+            "12.1.1", "12.1.2", "12.1.3", "12.2.1", "13.1.5", "13.1.7", "2.1",
+        ]
+        .into_iter()
+        .map(CaseId::from)
+        .collect();
+        assert_eq!(
+            compact_ids(&ids),
+            "12.1.1–12.1.3, 12.2.1, 13.1.5, 13.1.7, 2.1"
+        );
+        assert_eq!(compact_ids(&[]), "");
     }
 
     #[test]
