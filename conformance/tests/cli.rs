@@ -115,6 +115,16 @@ fn baseline_then_compare_passes_and_the_baseline_is_stable() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+    // A bare index.json works on either side too.
+    let index = fixture("echoserver").join("index.json");
+    assert_eq!(
+        wsspec(&["compare", p(&index), p(&expected)]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        wsspec(&["compare", p(&expected), p(&index)]).status.code(),
+        Some(0)
+    );
     // …and the same baseline picks its agent out of a two-agent directory.
     let out = wsspec(&["compare", p(&expected), p(&fixture("two-agents"))]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

@@ -22,6 +22,10 @@ pub struct CompareArgs {
     /// Which verdicts pass: strict (OK, INFORMATIONAL) or lenient (also NON-STRICT).
     #[arg(long, default_value = "strict", value_parser = parse_policy)]
     pub policy: Policy,
+    /// Cases of BASE that CURRENT did not run are listed but do not fail the gate (for a
+    /// run of selected cases against a full baseline).
+    #[arg(long)]
+    pub ignore_missing: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -45,5 +49,15 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<u8> {
             path.display()
         );
     }
-    Ok(if cmp.passed() { EXIT_PASS } else { EXIT_FAIL })
+    let regressions = cmp.count(Change::Regression);
+    let missing = if args.ignore_missing {
+        0
+    } else {
+        cmp.count(Change::Missing)
+    };
+    Ok(if regressions == 0 && missing == 0 {
+        EXIT_PASS
+    } else {
+        EXIT_FAIL
+    })
 }
