@@ -841,15 +841,18 @@ impl PerMessageDeflate {
                 let room = out.capacity() - out.len();
                 (self.decompressor.decompress_vec(input, out, flush), room)
             };
+            // The limit is checked before the verdict on the data: output that already
+            // overflowed is a message too big, and `out` never keeps more than the limit,
+            // even when the stream turns out corrupt further on (found by fuzzing).
+            if out.len() > max_message {
+                out.truncate(max_message);
+                return Err(DeflateError::MessageTooBig { limit: max_message });
+            }
             let status = status.map_err(|e| DeflateError::CorruptData(e.to_string()))?;
             let consumed = (self.decompressor.total_in() - in_before) as usize;
             let produced = (self.decompressor.total_out() - out_before) as usize;
             input = &input[consumed..];
             self.stream_bytes_this_message += consumed as u64;
-            if out.len() > max_message {
-                out.truncate(max_message);
-                return Err(DeflateError::MessageTooBig { limit: max_message });
-            }
             if status == Status::StreamEnd {
                 // §7.2.3.4: a BFINAL block ended the stream; what follows is a new one.
                 self.decompressor.reset(false);
