@@ -394,10 +394,15 @@ impl Connection {
                 if self.close_sent.is_none() {
                     self.write_frame(Opcode::Pong, true, 0, &payload);
                 }
-                self.events.push_back(Event::Ping(payload));
+                // Once the connection failed, only the peer's close reply is reported
+                // (see `Event::ProtocolError`; RFC 6455 §7.1.7). Found by fuzzing.
+                if self.error.is_none() {
+                    self.events.push_back(Event::Ping(payload));
+                }
             }
             // RFC 6455 §5.5.3: an unsolicited pong needs no answer.
-            Opcode::Pong => self.events.push_back(Event::Pong(payload)),
+            Opcode::Pong if self.error.is_none() => self.events.push_back(Event::Pong(payload)),
+            Opcode::Pong => {}
             Opcode::Close => {
                 // Valid or not, the peer's close frame is the last thing it sends.
                 self.peer_closed = true;
