@@ -305,6 +305,32 @@ impl FrameDecoder {
     /// Decodes from `input` until a whole frame is complete or the input runs out,
     /// advancing `input` past the bytes used.
     pub fn decode(&mut self, input: &mut &[u8]) -> Result<Decoded, FrameError> {
+        // Fast path: a whole frame at the front of the input, nothing buffered. Same
+        // checks, one exact allocation, no trip through the event states.
+        if self.is_between_frames() {
+            if let HeaderParse::Complete(header, n) = FrameHeader::parse(input) {
+                let whole = usize::try_from(header.payload_len)
+                    .ok()
+                    .filter(|&len| len <= input.len() - n);
+                if let Some(len) = whole {
+                    if let Err(err) = self.check(&header) {
+                        self.state = State::Failed(err.clone());
+                        return Err(err);
+                    }
+                    let (payload, rest) = input[n..].split_at(len);
+                    let mut out = Vec::with_capacity(len);
+                    match header.mask {
+                        Some(key) => mask::extend_masked(&mut out, payload, key, 0),
+                        None => out.extend_from_slice(payload),
+                    }
+                    *input = rest;
+                    return Ok(Decoded::Frame(Frame {
+                        header,
+                        payload: out,
+                    }));
+                }
+            }
+        }
         loop {
             match self.next_event(input)? {
                 None => return Ok(Decoded::NeedMore(self.bytes_needed().max(1))),
