@@ -45,8 +45,8 @@ summary="$out/summary.md"
 {
     echo "# Fuzz campaign $(date -u +%Y-%m-%dT%H:%MZ): ${seconds}s per target, ${jobs} job(s)"
     echo
-    echo "| target | runs | exec/s | corpus (min) | crashes | codec lines covered |"
-    echo "|---|---:|---:|---:|---:|---:|"
+    echo "| target | runs | exec/s | corpus (min) | crashes | codec lines covered | its module's lines |"
+    echo "|---|---:|---:|---:|---:|---:|---:|"
 } >"$summary"
 
 llvm_bin() {
@@ -58,6 +58,19 @@ llvm_bin() {
 if [[ $coverage -eq 1 ]] && [[ ! -x "$(llvm_bin llvm-cov)" ]]; then
     rustup component add llvm-tools-preview --toolchain nightly
 fi
+
+# The codec module each target is mainly about.
+main_module() {
+    case "$1" in
+        frame_decode | split_stream) echo decode.rs ;;
+        roundtrip) echo frame.rs ;;
+        utf8_stream) echo message.rs ;;
+        connection) echo connection.rs ;;
+        handshake) echo handshake.rs ;;
+        inflate) echo deflate.rs ;;
+        hixie76) echo hixie76.rs ;;
+    esac
+}
 
 # The codec's own sources; the report is limited to them.
 codec_src="$(cd ../codec/src && pwd)"
@@ -90,6 +103,7 @@ for target in "${selected[@]}"; do
     crashes=$(find "artifacts/$target" -type f | wc -l)
 
     lines="-"
+    module="-"
     if [[ $coverage -eq 1 ]]; then
         echo "== $target: coverage"
         cargo +nightly fuzz coverage "$target" "$work" >"$logs/coverage-build.log" 2>&1
@@ -101,10 +115,11 @@ for target in "${selected[@]}"; do
             -output-dir="coverage/$target/html" "$codec_src" >/dev/null
         # TOTAL row: regions, missed, cover, functions, missed, executed, lines, missed, cover
         lines=$(awk '/^TOTAL/ {print $10}' "$logs/coverage.txt")
+        module="$(main_module "$target") $(awk -v f="$(main_module "$target")" '$1 == f {print $10}' "$logs/coverage.txt")"
         profiles+=("$profdata")
         objects+=(-object "$bin")
     fi
-    echo "| $target | $runs | $rate | $size | $crashes | $lines |" >>"$summary"
+    echo "| $target | $runs | $rate | $size | $crashes | $lines | $module |" >>"$summary"
 done
 
 if [[ $coverage -eq 1 ]] && [[ ${#profiles[@]} -gt 1 ]]; then
