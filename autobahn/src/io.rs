@@ -116,7 +116,6 @@ where
             }
         }
     }
-    let clean = conn.close_sent().is_some() && conn.close_received().is_some();
     // The server closes the TCP connection first (RFC 6455 §7.1.1). Shut down our
     // side, then read until the peer closes too, so that unread data does not turn our
     // close into a reset that could destroy the close frame in flight.
@@ -127,7 +126,7 @@ where
         })
         .await;
     }
-    Ok(Ended { clean, timed_out })
+    Ok(ended(conn, timed_out))
 }
 
 fn ended(conn: &Connection, timed_out: bool) -> Ended {

@@ -319,10 +319,12 @@ impl FrameDecoder {
                     }
                     let (payload, rest) = input[n..].split_at(len);
                     let mut out = Vec::with_capacity(len);
-                    match header.mask {
-                        Some(key) => mask::extend_masked(&mut out, payload, key, 0),
-                        None => out.extend_from_slice(payload),
+                    PayloadChunk {
+                        data: payload,
+                        mask: header.mask,
+                        offset: 0,
                     }
+                    .unmask_into(&mut out);
                     *input = rest;
                     return Ok(Decoded::Frame(Frame {
                         header,

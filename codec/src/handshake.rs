@@ -405,10 +405,13 @@ pub fn parse_request_head(
 /// handshake: no `Sec-WebSocket-Version`, but `Sec-WebSocket-Key1` and `-Key2`.
 /// [`Request::from_head`] rejects such a request with
 /// [`HandshakeError::MissingVersion`]; a server that supports hixie-76 checks this first.
+/// The rule itself lives in [`crate::hixie76::is_hixie76_request`].
 pub fn is_hixie76_request(head: &RequestHead) -> bool {
-    head.header("Sec-WebSocket-Version").is_none()
-        && head.header("Sec-WebSocket-Key1").is_some()
-        && head.header("Sec-WebSocket-Key2").is_some()
+    crate::hixie76::is_hixie76_request(
+        head.headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_bytes())),
+    )
 }
 
 /// A valid RFC 6455 opening handshake request (§4.2.1).

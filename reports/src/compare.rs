@@ -277,7 +277,17 @@ impl Comparison {
 
     /// Whether the gate passes: nothing regressed and nothing is missing.
     pub fn passed(&self) -> bool {
-        !self.cases.iter().any(|c| c.change.fails_gate())
+        self.passed_with(false)
+    }
+
+    /// Like [`Comparison::passed`], but with `ignore_missing` a case of the base that the
+    /// current run did not select does not fail the gate (a partial run against a full
+    /// baseline).
+    pub fn passed_with(&self, ignore_missing: bool) -> bool {
+        !self
+            .cases
+            .iter()
+            .any(|c| c.change.fails_gate() && !(ignore_missing && c.change == Change::Missing))
     }
 
     /// The process exit status for this comparison: 0 passed, 1 failed.

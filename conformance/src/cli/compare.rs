@@ -49,13 +49,7 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<u8> {
             path.display()
         );
     }
-    let regressions = cmp.count(Change::Regression);
-    let missing = if args.ignore_missing {
-        0
-    } else {
-        cmp.count(Change::Missing)
-    };
-    Ok(if regressions == 0 && missing == 0 {
+    Ok(if cmp.passed_with(args.ignore_missing) {
         EXIT_PASS
     } else {
         EXIT_FAIL
