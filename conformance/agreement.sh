@@ -1,0 +1,337 @@
+#!/usr/bin/env bash
+# Agreement harness: runs the real, pinned Autobahn wstest fuzzingclient and the native
+# `wsspec run` against the same servers, times both, and compares their verdicts case by case.
+#
+#   conformance/agreement.sh [--servers echo,node-ws,python-websockets] [--cases PAT...]
+#                            [--skip-wstest] [--skip-wsspec] [--out DIR]
+#
+#   --servers      comma-separated subjects (default: all three)
+#                    echo               this repo's reference echo server (target/release/echo-server)
+#                    node-ws            Node `ws`, pinned in agreement/servers/node-ws/package-lock.json
+#                    python-websockets  Python `websockets`, pinned in agreement/servers/python-websockets/requirements.txt
+#   --cases        wstest case patterns ("6.4.*", "12.1.1"; default: the full catalog)
+#   --skip-wstest  keep the wstest results already in DIR (run the wsspec half only)
+#   --skip-wsspec  keep the wsspec results already in DIR (run the wstest half only)
+#   --out          output directory (default: target/agreement)
+#
+# Environment: WSSPEC_BIN runs that wsspec binary instead of building target/release/wsspec.
+#
+# Per server, DIR/<server>/ holds wstest/ and wsspec/ (each an Autobahn-style report with
+# index.json), the server and tool logs, and the measured wall seconds (and wsspec's peak
+# RSS). Then DIR/agreement.md compares every server with both halves present and
+# DIR/timings.md lists the timings.
+# Exit status: 0 when every compared server agrees on >= 99 % of cases on both behavior and
+# behaviorClose, 1 when one does not (or a run failed), 2 on a usage or set-up error.
+set -euo pipefail
+
+# One block, parsed whole before it runs: a full run takes most of an hour, and bash would
+# otherwise read an edited script from the middle.
+{
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+agreement="$here/agreement"
+deps="$root/target/agreement/deps"
+all_servers=(echo node-ws python-websockets)
+
+log() { echo "agreement: $*" >&2; }
+die() { echo "agreement: error: $*" >&2; exit 2; }
+
+usage() {
+    sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+}
+
+servers_arg=""
+cases=()
+skip_wstest=0
+skip_wsspec=0
+out=""
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --servers) servers_arg="${2:?--servers needs a list}"; shift 2 ;;
+        --servers=*) servers_arg="${1#*=}"; shift ;;
+        --cases) shift; while [[ $# -gt 0 && "$1" != --* ]]; do cases+=("$1"); shift; done ;;
+        --skip-wstest) skip_wstest=1; shift ;;
+        --skip-wsspec) skip_wsspec=1; shift ;;
+        --out) out="${2:?--out needs a directory}"; shift 2 ;;
+        --out=*) out="${1#*=}"; shift ;;
+        -h|--help) usage ;;
+        *) log "unknown argument $1"; usage ;;
+    esac
+done
+
+servers=()
+if [[ -n "$servers_arg" ]]; then
+    IFS=',' read -r -a servers <<<"$servers_arg"
+else
+    servers=("${all_servers[@]}")
+fi
+for s in "${servers[@]}"; do
+    [[ " ${all_servers[*]} " == *" $s "* ]] || die "unknown server '$s' (known: ${all_servers[*]})"
+done
+[[ ${#servers[@]} -gt 0 ]] || die "--servers names no server"
+
+out="${out:-$root/target/agreement}"
+mkdir -p "$out"
+out="$(cd "$out" && pwd)"
+
+# --- tools ------------------------------------------------------------------------------
+
+need() {
+    command -v "$1" >/dev/null 2>&1 || die "$1 not found on PATH; $2"
+}
+need python3 "the harness uses Python 3 (stdlib only) for ports, specs and the comparison"
+need cargo "needed to build the echo server and wsspec"
+for s in "${servers[@]}"; do
+    if [[ "$s" == node-ws ]]; then
+        need node "install Node.js (>= 10) to test the node-ws server, or leave it out of --servers"
+        need npm "install npm (comes with Node.js) to install the pinned ws package"
+    fi
+done
+
+time_v=""
+if /usr/bin/time -v true >/dev/null 2>&1; then
+    time_v=/usr/bin/time
+else
+    log "GNU /usr/bin/time not found; wsspec's peak RSS will not be measured"
+fi
+
+wstest=""
+if ((!skip_wstest)); then
+    # install-wstest.sh says clearly what is missing (Python 2.7, virtualenv) and how to get it.
+    wstest="$("$root/autobahn/install-wstest.sh" | tail -1)" \
+        || die "could not install the pinned wstest (it needs Python 2.7; see the message above)"
+fi
+
+bin="$root/target/release"
+wsspec="${WSSPEC_BIN:-$bin/wsspec}"
+build=()
+[[ " ${servers[*]} " == *" echo "* ]] && build+=(-p wsspec-autobahn)
+((skip_wsspec)) || [[ -n "${WSSPEC_BIN:-}" ]] || build+=(-p wsspec)
+if [[ ${#build[@]} -gt 0 ]]; then
+    log "building ${build[*]} (release)"
+    cargo build --release --quiet --manifest-path "$root/Cargo.toml" "${build[@]}" --bins \
+        || die "cargo build --release ${build[*]} failed"
+fi
+((skip_wsspec)) || [[ -x "$wsspec" ]] || die "no wsspec binary at $wsspec"
+
+# --- third-party servers: pinned, installed under target/agreement/deps, idempotently --------
+
+# Prints a digest of the given files; an install is redone when its pin files change.
+digest() { cat "$@" | python3 -c 'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())'; }
+
+install_node_ws() {
+    local src="$agreement/servers/node-ws" dir="$deps/node-ws" want
+    want="$(digest "$src/package.json" "$src/package-lock.json")"
+    if [[ -f "$dir/.installed" && "$(cat "$dir/.installed")" == "$want" && -d "$dir/node_modules/ws" ]]; then
+        return 0
+    fi
+    log "installing the pinned ws into $dir (npm ci)"
+    mkdir -p "$dir"
+    cp "$src/package.json" "$src/package-lock.json" "$dir/"
+    npm ci --prefix "$dir" --no-audit --no-fund --ignore-scripts --loglevel=error >&2 \
+        || die "npm ci --prefix $dir failed"
+    echo "$want" >"$dir/.installed"
+}
+
+install_python_websockets() {
+    local src="$agreement/servers/python-websockets" venv="$deps/python-websockets-venv" want
+    want="$(digest "$src/requirements.txt")"
+    if [[ -f "$venv/.installed" && "$(cat "$venv/.installed")" == "$want" && -x "$venv/bin/python" ]]; then
+        return 0
+    fi
+    log "installing the pinned websockets into $venv"
+    if [[ ! -x "$venv/bin/python" ]]; then
+        python3 -m venv "$venv" \
+            || die "python3 -m venv $venv failed (on Debian: apt-get install python3-venv)"
+    fi
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$src/requirements.txt" >&2 \
+        || die "pip install -r $src/requirements.txt failed"
+    echo "$want" >"$venv/.installed"
+}
+
+# --- server processes -------------------------------------------------------------------
+
+server_pid=""
+stop_server() {
+    if [[ -n "$server_pid" ]]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+        server_pid=""
+    fi
+}
+
+# wstest and wsspec run in the background and are waited for, so that Ctrl-C or a TERM
+# reaches the traps at once instead of after a quarter of an hour.
+# Usage: run_tool DIR COMMAND... (runs COMMAND in DIR).
+tool_pid=""
+run_tool() {
+    local status=0 dir="$1"
+    shift
+    (cd "$dir" && exec "$@") &
+    tool_pid=$!
+    wait "$tool_pid" || status=$?
+    tool_pid=""
+    return "$status"
+}
+# Called from the EXIT trap only.
+# shellcheck disable=SC2329
+stop_tool() {
+    if [[ -n "$tool_pid" ]]; then
+        # Its children first: GNU time does not pass a TERM on to wsspec.
+        pkill -TERM -P "$tool_pid" 2>/dev/null || true
+        kill "$tool_pid" 2>/dev/null || true
+        wait "$tool_pid" 2>/dev/null || true
+        tool_pid=""
+    fi
+}
+trap 'stop_tool; stop_server' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Starts server $1 on a fresh port (set in $port), logging to $2, and polls until it accepts
+# TCP connections (at most 30 s) or dies.
+start_server() {
+    local name="$1" logfile="$2" deadline
+    port="$(free_port)"
+    case "$name" in
+        echo)
+            "$bin/echo-server" --listen "127.0.0.1:$port" >"$logfile" 2>&1 &
+            ;;
+        node-ws)
+            NODE_PATH="$deps/node-ws/node_modules" node "$agreement/servers/node-ws/server.js" "$port" >"$logfile" 2>&1 &
+            ;;
+        python-websockets)
+            "$deps/python-websockets-venv/bin/python" "$agreement/servers/python-websockets/server.py" "$port" >"$logfile" 2>&1 &
+            ;;
+    esac
+    server_pid=$!
+    deadline=$((SECONDS + 30))
+    until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+        if ! kill -0 "$server_pid" 2>/dev/null; then
+            server_pid=""
+            log "the $name server exited before listening; its log:"
+            tail -20 "$logfile" >&2
+            return 1
+        fi
+        if ((SECONDS >= deadline)); then
+            log "the $name server is not listening on 127.0.0.1:$port after 30 s"
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
+now() { echo "$EPOCHREALTIME"; }
+elapsed() { python3 -c 'import sys; print("%.1f" % (float(sys.argv[2]) - float(sys.argv[1])))' "$1" "$2"; }
+
+# --- the two halves ---------------------------------------------------------------------
+
+write_spec() {
+    local agent="$1" url="$2" outdir="$3" spec="$4"
+    python3 - "$agent" "$url" "$outdir" "$spec" "${cases[@]}" <<'PY'
+import json, sys
+agent, url, outdir, spec = sys.argv[1:5]
+cases = sys.argv[5:] or ["*"]
+json.dump({
+    "outdir": outdir,
+    "servers": [{"agent": agent, "url": url}],
+    "cases": cases,
+    "exclude-cases": [],
+    "exclude-agent-cases": {},
+}, open(spec, "w"), indent=2)
+PY
+}
+
+run_wstest() {
+    local name="$1" dir="$out/$1" t0 t1
+    rm -rf "$dir/wstest"
+    mkdir -p "$dir/wstest"
+    start_server "$name" "$dir/server-wstest.log" || return 1
+    write_spec "$name" "ws://127.0.0.1:$port" "$dir/wstest" "$dir/wstest-spec.json"
+    log "$name: wstest -m fuzzingclient on port $port (${cases[*]:-full catalog})"
+    t0="$(now)"
+    if ! run_tool "$dir" "$wstest" -m fuzzingclient -s "$dir/wstest-spec.json" >"$dir/wstest.log" 2>&1; then
+        stop_server
+        log "$name: wstest failed; see $dir/wstest.log"
+        tail -20 "$dir/wstest.log" >&2
+        return 1
+    fi
+    t1="$(now)"
+    stop_server
+    [[ -f "$dir/wstest/index.json" ]] || { log "$name: wstest wrote no index.json"; return 1; }
+    elapsed "$t0" "$t1" >"$dir/wstest.seconds"
+    log "$name: wstest took $(cat "$dir/wstest.seconds") s"
+}
+
+run_wsspec() {
+    local name="$1" dir="$out/$1" t0 t1 status=0 args
+    rm -rf "$dir/wsspec" "$dir/wsspec.rss-kib"
+    mkdir -p "$dir"
+    start_server "$name" "$dir/server-wsspec.log" || return 1
+    args=(run "ws://127.0.0.1:$port" --agent "$name" --out "$dir/wsspec")
+    [[ ${#cases[@]} -eq 0 ]] || args+=(--cases "${cases[@]}")
+    log "$name: wsspec ${args[*]}"
+    t0="$(now)"
+    if [[ -n "$time_v" ]]; then
+        run_tool "$dir" "$time_v" -v -o "$dir/wsspec.time" "$wsspec" "${args[@]}" >"$dir/wsspec.log" 2>&1 || status=$?
+    else
+        run_tool "$dir" "$wsspec" "${args[@]}" >"$dir/wsspec.log" 2>&1 || status=$?
+    fi
+    t1="$(now)"
+    stop_server
+    # 0: every case OK, 1: some case not OK; both are results. Anything else is a failure.
+    if ((status > 1)); then
+        log "$name: wsspec run exited with status $status; see $dir/wsspec.log"
+        tail -20 "$dir/wsspec.log" >&2
+        return 1
+    fi
+    [[ -f "$dir/wsspec/index.json" ]] || { log "$name: wsspec run wrote no index.json"; return 1; }
+    elapsed "$t0" "$t1" >"$dir/wsspec.seconds"
+    if [[ -f "$dir/wsspec.time" ]]; then
+        sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): //p' "$dir/wsspec.time" >"$dir/wsspec.rss-kib"
+    fi
+    log "$name: wsspec run took $(cat "$dir/wsspec.seconds") s (exit status $status)"
+}
+
+failed=0
+for name in "${servers[@]}"; do
+    case "$name" in
+        node-ws) install_node_ws ;;
+        python-websockets) install_python_websockets ;;
+    esac
+    mkdir -p "$out/$name"
+    if ((!skip_wstest)); then
+        run_wstest "$name" || failed=1
+    fi
+    if ((!skip_wsspec)); then
+        run_wsspec "$name" || failed=1
+    fi
+done
+
+# --- comparison and timings -------------------------------------------------------------
+
+pairs=()
+for name in "${servers[@]}"; do
+    a="$out/$name/wstest/index.json" b="$out/$name/wsspec/index.json"
+    if [[ -f "$a" && -f "$b" ]]; then
+        pairs+=(--pair "$name" "$a" "$b")
+    else
+        log "$name: not compared (missing $([[ -f "$a" ]] || echo "$a ")$([[ -f "$b" ]] || echo "$b"))"
+    fi
+done
+
+python3 "$agreement/timings.py" "$out" "${servers[@]}" >"$out/timings.md"
+log "timings in $out/timings.md"
+cat "$out/timings.md" >&2
+
+if [[ ${#pairs[@]} -gt 0 ]]; then
+    python3 "$agreement/agree.py" --markdown "$out/agreement.md" "${pairs[@]}" || failed=1
+    log "agreement table in $out/agreement.md"
+fi
+exit "$failed"
+}
