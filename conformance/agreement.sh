@@ -81,7 +81,6 @@ need() {
     command -v "$1" >/dev/null 2>&1 || die "$1 not found on PATH; $2"
 }
 need python3 "the harness uses Python 3 (stdlib only) for ports, specs and the comparison"
-need cargo "needed to build the echo server and wsspec"
 for s in "${servers[@]}"; do
     if [[ "$s" == node-ws ]]; then
         need node "install Node.js (>= 10) to test the node-ws server, or leave it out of --servers"
@@ -109,6 +108,7 @@ build=()
 [[ " ${servers[*]} " == *" echo "* ]] && build+=(-p wsspec-autobahn)
 ((skip_wsspec)) || [[ -n "${WSSPEC_BIN:-}" ]] || build+=(-p wsspec)
 if [[ ${#build[@]} -gt 0 ]]; then
+    need cargo "needed to build ${build[*]}"
     log "building ${build[*]} (release)"
     cargo build --release --quiet --manifest-path "$root/Cargo.toml" "${build[@]}" --bins \
         || die "cargo build --release ${build[*]} failed"
@@ -226,7 +226,8 @@ start_server() {
     done
 }
 
-now() { echo "$EPOCHREALTIME"; }
+# EPOCHREALTIME has the locale's decimal separator.
+now() { echo "${EPOCHREALTIME/,/.}"; }
 elapsed() { python3 -c 'import sys; print("%.1f" % (float(sys.argv[2]) - float(sys.argv[1])))' "$1" "$2"; }
 
 # --- the two halves ---------------------------------------------------------------------
