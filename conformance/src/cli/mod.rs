@@ -12,8 +12,11 @@ use clap::{Parser, Subcommand};
 use wsspec_reports::{Format, Policy};
 
 pub mod baseline;
+pub mod cases;
 pub mod compare;
+pub mod echo;
 pub mod report;
+pub mod run;
 
 /// Exit status: everything passed.
 pub const EXIT_PASS: u8 = 0;
@@ -22,7 +25,8 @@ pub const EXIT_FAIL: u8 = 1;
 /// Exit status: bad usage or unreadable input.
 pub const EXIT_USAGE: u8 = 2;
 
-/// WebSocket conformance: read, compare and render Autobahn-format results.
+/// WebSocket conformance: the Autobahn catalog, natively and in parallel; reports and
+/// comparisons of Autobahn-format results.
 #[derive(Debug, Parser)]
 #[command(name = "wsspec", version, about, long_about = None)]
 pub struct Cli {
@@ -34,6 +38,13 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Test a WebSocket server with the Autobahn catalog (without a URL: the built-in
+    /// reference echo server); write a report; exit 1 if a case fails or regresses.
+    Run(run::RunArgs),
+    /// List the catalog's cases.
+    Cases(cases::CasesArgs),
+    /// Run the reference echo server.
+    Echo(echo::EchoArgs),
     /// Summarise a run: verdict counts per section and every case that is not OK.
     Report(report::ReportArgs),
     /// Compare a run with a base run or baseline; exit 1 on any regression or missing case.
@@ -45,6 +56,9 @@ pub enum Command {
 /// Runs a parsed command line and returns the exit status.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
+        Command::Run(args) => run::run(&args),
+        Command::Cases(args) => cases::run(&args),
+        Command::Echo(args) => echo::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Compare(args) => compare::run(&args),
         Command::Baseline(args) => baseline::run(&args),

@@ -1,0 +1,72 @@
+//! `wsspec cases [PATTERN…]`: the catalog, one case per line.
+
+use crate::catalog::{self, CasePattern};
+
+use super::{emit, EXIT_PASS};
+
+/// Arguments of `wsspec cases`.
+#[derive(Debug, clap::Args)]
+pub struct CasesArgs {
+    /// Only cases matching these wstest patterns (`6.4.*`, `12.1.1`).
+    #[arg(value_name = "PATTERN")]
+    pub patterns: Vec<String>,
+    /// Print the full description of each case too.
+    #[arg(long, short = 'l')]
+    pub long: bool,
+}
+
+/// The first line of a description, without HTML tags and with whitespace collapsed.
+fn summary(description: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in description.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Runs `wsspec cases`.
+pub fn run(args: &CasesArgs) -> anyhow::Result<u8> {
+    let patterns: Vec<CasePattern> = args.patterns.iter().map(CasePattern::new).collect();
+    let cases = catalog::select(catalog::autobahn(), &patterns, &[])?;
+    let mut out = String::new();
+    for case in &cases {
+        let text = summary(&case.description);
+        if args.long {
+            out.push_str(&format!(
+                "{}\n  {}\n  expect: {}\n",
+                case.id,
+                text,
+                summary(&case.expectation)
+            ));
+        } else {
+            let short: String = text.chars().take(100).collect();
+            let ellipsis = if short.len() < text.len() { "…" } else { "" };
+            out.push_str(&format!("{:<8} {short}{ellipsis}\n", case.id.as_str()));
+        }
+    }
+    out.push_str(&format!("{} cases\n", cases.len()));
+    emit(None, &out)?;
+    Ok(EXIT_PASS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_drop_html_and_collapse_whitespace() {
+        assert_eq!(
+            summary("Send a\n<br><br>MESSAGE PARTS:<br>\nPART1 = ce<br>\n"),
+            "Send a MESSAGE PARTS: PART1 = ce"
+        );
+    }
+}

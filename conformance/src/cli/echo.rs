@@ -1,0 +1,41 @@
+//! `wsspec echo --listen ADDR`: the reference echo server (RFC 6455 with
+//! permessage-deflate), for trying clients and as a known-good peer.
+
+use anyhow::Context;
+use wsspec_autobahn::echo::{bind_and_serve, EchoOptions};
+
+/// Arguments of `wsspec echo`.
+#[derive(Debug, clap::Args)]
+pub struct EchoArgs {
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1:9001", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// Refuse permessage-deflate.
+    #[arg(long)]
+    pub no_deflate: bool,
+}
+
+/// Runs `wsspec echo` until interrupted.
+pub fn run(args: &EchoArgs) -> anyhow::Result<u8> {
+    let options = EchoOptions {
+        deflate: !args.no_deflate,
+        ..EchoOptions::default()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let listen = args.listen;
+        let ready =
+            |addr: std::net::SocketAddr| eprintln!("wsspec: echo server listening on ws://{addr}");
+        tokio::select! {
+            result = bind_and_serve(listen, options, ready) => {
+                result.with_context(|| format!("cannot serve on {listen}"))?;
+            }
+            _ = tokio::signal::ctrl_c() => eprintln!("wsspec: echo server stopped"),
+        }
+        anyhow::Ok(())
+    })?;
+    Ok(super::EXIT_PASS)
+}

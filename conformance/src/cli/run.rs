@@ -1,0 +1,298 @@
+//! `wsspec run [URL]`: the Autobahn catalog against a server, natively and in parallel.
+//! Without a URL the built-in reference echo server is started and tested.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context};
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use wsspec_autobahn::client::WsUrl;
+use wsspec_autobahn::echo::{serve, EchoOptions};
+use wsspec_reports::{
+    load, render_comparison, render_report, write_run, Comparison, Format, Policy, RenderOptions,
+    RunReport, Verdict,
+};
+
+use super::{emit, parse_format, parse_policy, stdout_wants_color, EXIT_FAIL, EXIT_PASS};
+use crate::catalog::{self, CasePattern};
+use crate::runner::{self, CaseRun, RunOptions, Settings, Target};
+
+/// Arguments of `wsspec run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The server to test, `ws://HOST:PORT[/PATH]`. Without it, the built-in reference
+    /// echo server is started on a free port and tested.
+    #[arg(value_name = "URL")]
+    pub url: Option<String>,
+    /// Cases to run, as wstest patterns (`6.4.*`, `12.1.1`, `*`); default all.
+    #[arg(long, num_args = 1.., value_name = "PATTERN")]
+    pub cases: Vec<String>,
+    /// Cases to leave out, as wstest patterns.
+    #[arg(long, num_args = 1.., value_name = "PATTERN")]
+    pub exclude: Vec<String>,
+    /// The report directory (wstest's layout: index.json, one JSON per case, index.html).
+    #[arg(long, default_value = "wsspec-report", value_name = "DIR")]
+    pub out: PathBuf,
+    /// The agent name in the report (default: the server's `Server` header).
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// Cases run at once (default: two per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// The longest any case timer may wait, in seconds; it also bounds each case.
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    pub timeout: u64,
+    /// Compare with this baseline (or earlier run) and fail on regressions.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Which verdicts pass: strict (OK, INFORMATIONAL) or lenient (also NON-STRICT).
+    #[arg(long, default_value = "strict", value_parser = parse_policy)]
+    pub policy: Policy,
+    /// The summary on standard output: text, md, junit, html or json.
+    #[arg(long, short = 'f', default_value = "text", value_parser = parse_format)]
+    pub format: Format,
+    /// Write the summary to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// No progress output.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// The target of a `ws://` URL.
+pub fn target_of(url: &str) -> anyhow::Result<Target> {
+    let parsed = WsUrl::parse(url)?;
+    if parsed.port == 0 {
+        return Err(anyhow!("{url:?}: port 0 cannot be connected to"));
+    }
+    Ok(Target {
+        host: parsed.host,
+        port: parsed.port,
+        resource: if parsed.path.is_empty() {
+            "/".to_owned()
+        } else {
+            parsed.path
+        },
+    })
+}
+
+/// Runs `wsspec run`.
+pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
+    let include: Vec<CasePattern> = args.cases.iter().map(CasePattern::new).collect();
+    let exclude: Vec<CasePattern> = args.exclude.iter().map(CasePattern::new).collect();
+    let catalog = catalog::autobahn();
+    let selected = catalog::select(catalog, &include, &exclude)?;
+    if selected.is_empty() {
+        return Err(anyhow!("--exclude leaves no case to run"));
+    }
+    let indexed: Vec<(usize, &'static catalog::Case)> = selected
+        .into_iter()
+        .map(|case| {
+            let index = catalog
+                .iter()
+                .position(|c| c.id == case.id)
+                .map_or(0, |i| i + 1);
+            (index, case)
+        })
+        .collect();
+    let target = args.url.as_deref().map(target_of).transpose()?;
+    if args.timeout == 0 {
+        return Err(anyhow!("--timeout must be at least 1 second"));
+    }
+    let settings = Settings {
+        max_case_time: Duration::from_secs(args.timeout),
+        ..Settings::default()
+    };
+    let jobs = args.jobs.unwrap_or_else(runner::default_jobs).max(1);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let baseline = args.baseline.as_deref().map(load).transpose()?;
+    let (results, agent) = runtime.block_on(async {
+        let (target, builtin) = match target {
+            Some(target) => (target, false),
+            None => (start_builtin_echo().await?, true),
+        };
+        if !args.quiet {
+            let what = if builtin {
+                format!("the built-in echo server at ws://{}", target.host_header())
+            } else {
+                format!("ws://{}{}", target.host_header(), target.resource)
+            };
+            eprintln!(
+                "wsspec: running {} cases against {what}, {jobs} at a time",
+                indexed.len()
+            );
+        }
+        runner::probe(&target, settings.open_timeout)
+            .await
+            .map_err(|e| anyhow!(e))?;
+        let (stop_tx, stop_rx) = watch::channel(false);
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("\nwsspec: interrupted; writing the report of the cases that completed");
+                let _ = stop_tx.send(true);
+            }
+        });
+        let progress = Progress::new(indexed.len(), args.quiet);
+        let observer = Arc::clone(&progress);
+        let options = RunOptions {
+            target,
+            settings,
+            jobs,
+        };
+        let results = runner::run(
+            indexed,
+            options,
+            Arc::new(move |run: &CaseRun, done: usize, total: usize| {
+                observer.case_done(run, done, total)
+            }),
+            stop_rx,
+        )
+        .await;
+        progress.finish();
+        let agent = results.agent_name(args.agent.as_deref());
+        anyhow::Ok((results, agent))
+    })?;
+
+    let run = results.to_run(&agent, &args.out.display().to_string());
+    write_report(&args.out, &run, args.policy)?;
+    let color = args.format == Format::Text && args.output.is_none() && stdout_wants_color();
+    let options = RenderOptions { color };
+    let passed = match &baseline {
+        Some(base) => {
+            let cmp = Comparison::of_runs(base, &run, Some(&agent), args.policy)?;
+            emit(
+                args.output.as_deref(),
+                &render_comparison(&cmp, args.format, options),
+            )?;
+            cmp.passed_with(results.interrupted)
+        }
+        None => {
+            let report = RunReport::new(&run, Some(&agent), args.policy)?;
+            emit(
+                args.output.as_deref(),
+                &render_report(&report, args.format, options),
+            )?;
+            report.passed()
+        }
+    };
+    if !args.quiet {
+        eprintln!(
+            "wsspec: {} cases in {:.1} s; report in {}{}",
+            results.cases.len(),
+            results.elapsed.as_secs_f64(),
+            args.out.display(),
+            if results.interrupted {
+                " (incomplete: the run was interrupted)"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(if passed && !results.interrupted {
+        EXIT_PASS
+    } else {
+        EXIT_FAIL
+    })
+}
+
+/// Writes the report directory: wstest's layout plus wsspec's self-contained
+/// `index.html`.
+fn write_report(dir: &Path, run: &wsspec_reports::Run, policy: Policy) -> anyhow::Result<()> {
+    write_run(dir, run).with_context(|| format!("cannot write the report to {}", dir.display()))?;
+    let report = RunReport::new(run, None, policy)?;
+    let html = render_report(&report, Format::Html, RenderOptions { color: false });
+    let path = dir.join("index.html");
+    std::fs::write(&path, html).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Starts the reference echo server on a free loopback port, in this runtime.
+async fn start_builtin_echo() -> anyhow::Result<Target> {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .context("cannot start the built-in echo server")?;
+    let port = listener.local_addr()?.port();
+    tokio::spawn(async move {
+        if let Err(e) = serve(listener, EchoOptions::default()).await {
+            eprintln!("wsspec: the built-in echo server stopped: {e}");
+        }
+    });
+    Ok(Target {
+        host: "127.0.0.1".to_owned(),
+        port,
+        resource: "/".to_owned(),
+    })
+}
+
+/// Progress: a bar on a terminal; otherwise a line per case that does not pass and
+/// a count every 10 %.
+struct Progress {
+    bar: Option<ProgressBar>,
+    quiet: bool,
+}
+
+impl Progress {
+    fn new(total: usize, quiet: bool) -> Arc<Progress> {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::new(total as u64);
+            bar.set_style(
+                ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            bar
+        });
+        Arc::new(Progress { bar, quiet })
+    }
+
+    fn case_done(&self, run: &CaseRun, done: usize, total: usize) {
+        if self.quiet {
+            return;
+        }
+        let d = &run.detail;
+        let bad = !matches!(
+            d.behavior,
+            Verdict::Ok | Verdict::Informational | Verdict::Unimplemented
+        ) || !matches!(d.behavior_close, Verdict::Ok | Verdict::Informational);
+        let line = bad.then(|| {
+            format!(
+                "{} {}/{}: {}",
+                d.id,
+                d.behavior,
+                d.behavior_close,
+                d.result.as_deref().unwrap_or("")
+            )
+        });
+        match &self.bar {
+            Some(bar) => {
+                if let Some(line) = line {
+                    bar.println(line);
+                }
+                bar.set_message(d.id.clone());
+                bar.set_position(done as u64);
+            }
+            None => {
+                if let Some(line) = line {
+                    eprintln!("{line}");
+                }
+                let step = (total / 10).max(1);
+                if done % step == 0 || done == total {
+                    eprintln!("wsspec: {done}/{total} cases done");
+                }
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,266 @@
+//! Runs catalog cases against a server and judges them with wstest's rules.
+//!
+//! Each case runs on its own connection ([`fuzzer`]). Cases run in parallel, in two
+//! phases: first the cases whose verdict depends on timing (fixed one-second waits that
+//! race the peer) together, on an otherwise idle machine; then the rest, longest first,
+//! `jobs` at a time. Every case has a deadline, so a peer that hangs, floods or never
+//! closes costs at most that case's time limit and never the run.
+
+pub mod fuzzer;
+pub mod messages;
+pub mod record;
+pub mod verdict;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use wsspec_reports::{AgentRun, CaseResult, Run, RunKind};
+
+pub use fuzzer::{CaseRun, Settings, Target};
+use messages::MessageCache;
+
+use crate::catalog::{Case, Check};
+
+/// How a run goes.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The server.
+    pub target: Target,
+    /// Timeouts and limits.
+    pub settings: Settings,
+    /// Cases at once in the parallel phase.
+    pub jobs: usize,
+}
+
+/// The default number of cases run at once: two per core, as most of a case's time
+/// is spent waiting for the peer (which shares the machine when it runs locally).
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()) * 2
+}
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct RunResults {
+    /// Every case that completed, in catalog order.
+    pub cases: Vec<CaseRun>,
+    /// The run was stopped before every case completed.
+    pub interrupted: bool,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+}
+
+impl RunResults {
+    /// The agent name: `agent` if given, else the first `Server` header seen (in
+    /// catalog order), else wstest's "UnknownServer".
+    pub fn agent_name(&self, agent: Option<&str>) -> String {
+        agent
+            .map(str::to_owned)
+            .or_else(|| self.cases.iter().find_map(|c| c.server_header.clone()))
+            .unwrap_or_else(|| "UnknownServer".to_owned())
+    }
+
+    /// The results as a report model, for `write_run` and the renderers.
+    pub fn to_run(&self, agent: &str, label: &str) -> Run {
+        let mut cases = BTreeMap::new();
+        for case in &self.cases {
+            let mut detail = case.detail.clone();
+            detail.agent = agent.to_owned();
+            let id = wsspec_reports::CaseId::new(detail.id.clone());
+            let result = CaseResult {
+                behavior: detail.behavior.clone(),
+                behavior_close: detail.behavior_close.clone(),
+                duration_ms: detail.duration,
+                remote_close_code: detail.remote_close_code,
+                report_file: Some(wsspec_reports::case_report_file_name(agent, &id)),
+                accept: Vec::new(),
+                detail: Some(Box::new(detail)),
+            };
+            cases.insert(id, result);
+        }
+        let mut agents = BTreeMap::new();
+        agents.insert(
+            agent.to_owned(),
+            AgentRun {
+                agent: agent.to_owned(),
+                cases,
+            },
+        );
+        Run {
+            label: label.to_owned(),
+            kind: RunKind::Results,
+            agents,
+        }
+    }
+}
+
+/// Told about each case as it ends.
+pub trait Observer: Send + Sync {
+    /// A case has ended; `done` of `total` have.
+    fn case_done(&self, run: &CaseRun, done: usize, total: usize);
+}
+
+impl<F: Fn(&CaseRun, usize, usize) + Send + Sync> Observer for F {
+    fn case_done(&self, run: &CaseRun, done: usize, total: usize) {
+        self(run, done, total)
+    }
+}
+
+/// Connects to `target` once, to tell "nothing is listening" from a failing case
+/// before a run starts.
+pub async fn probe(target: &Target, within: Duration) -> Result<(), String> {
+    match tokio::time::timeout(
+        within,
+        TcpStream::connect((target.host.as_str(), target.port)),
+    )
+    .await
+    {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(format!("cannot connect to {}: {e}", target.host_header())),
+        Err(_) => Err(format!(
+            "connecting to {} timed out after {} s",
+            target.host_header(),
+            within.as_secs()
+        )),
+    }
+}
+
+/// Runs one case on a fresh connection.
+pub async fn run_one(
+    case: &Case,
+    index: usize,
+    options: &RunOptions,
+    cache: &MessageCache,
+) -> CaseRun {
+    let started = fuzzer::utc_now();
+    let target = &options.target;
+    let connect = TcpStream::connect((target.host.as_str(), target.port));
+    let stream = match tokio::time::timeout(options.settings.open_timeout, connect).await {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(e)) => {
+            return fuzzer::connect_failed(
+                case,
+                index,
+                started,
+                format!("cannot connect to {}: {e}", target.host_header()),
+            )
+        }
+        Err(_) => {
+            return fuzzer::connect_failed(
+                case,
+                index,
+                started,
+                format!("connecting to {} timed out", target.host_header()),
+            )
+        }
+    };
+    let _ = stream.set_nodelay(true);
+    fuzzer::run_case(
+        stream,
+        case,
+        index,
+        target,
+        &options.settings,
+        cache,
+        started,
+    )
+    .await
+}
+
+/// Runs `cases` (each with its 1-based catalog index) and returns the results in the
+/// order given. A `true` on `stop` ends the run early: cases not started are skipped,
+/// running ones abandoned, and what completed is returned.
+pub async fn run(
+    cases: Vec<(usize, &'static Case)>,
+    options: RunOptions,
+    observer: Arc<dyn Observer>,
+    stop: watch::Receiver<bool>,
+) -> RunResults {
+    let begun = Instant::now();
+    let total = cases.len();
+    let cache = Arc::new(MessageCache::new());
+    for (_, case) in &cases {
+        if let Check::Deflate { data, len, .. } = case.check {
+            cache.expect_user(data, len);
+        }
+    }
+    let (quiet, mut busy): (Vec<_>, Vec<_>) = cases
+        .iter()
+        .copied()
+        .enumerate()
+        .partition(|(_, (_, c))| c.timing_sensitive);
+    busy.sort_by(|(a, (_, x)), (b, (_, y))| {
+        y.expected_duration.cmp(&x.expected_duration).then(a.cmp(b))
+    });
+
+    let results: Arc<Mutex<Vec<Option<CaseRun>>>> =
+        Arc::new(Mutex::new((0..total).map(|_| None).collect()));
+    let done = Arc::new(Mutex::new(0usize));
+    let options = Arc::new(options);
+    let mut interrupted = false;
+
+    for (phase, jobs) in [(quiet, usize::MAX), (busy, options.jobs.max(1))] {
+        if *stop.borrow() {
+            interrupted = true;
+            break;
+        }
+        let queue = Arc::new(Mutex::new(phase.into_iter().collect::<VecDeque<_>>()));
+        let workers = jobs.min(lock(&queue).len());
+        let mut handles = Vec::new();
+        for _ in 0..workers {
+            let (queue, results, done, options, cache, observer, mut stop) = (
+                Arc::clone(&queue),
+                Arc::clone(&results),
+                Arc::clone(&done),
+                Arc::clone(&options),
+                Arc::clone(&cache),
+                Arc::clone(&observer),
+                stop.clone(),
+            );
+            handles.push(tokio::spawn(async move {
+                loop {
+                    if *stop.borrow() {
+                        return;
+                    }
+                    let Some((slot, (index, case))) = lock(&queue).pop_front() else {
+                        return;
+                    };
+                    let run = tokio::select! {
+                        run = run_one(case, index, &options, &cache) => run,
+                        _ = stop.wait_for(|s| *s) => return,
+                    };
+                    let finished = {
+                        let mut done = lock(&done);
+                        *done += 1;
+                        *done
+                    };
+                    observer.case_done(&run, finished, total);
+                    lock(&results)[slot] = Some(run);
+                }
+            }));
+        }
+        for handle in handles {
+            let _ = handle.await;
+        }
+    }
+    let results: Vec<CaseRun> = std::mem::take(&mut *lock(&results))
+        .into_iter()
+        .flatten()
+        .collect();
+    if results.len() < total {
+        interrupted = true;
+    }
+    RunResults {
+        cases: results,
+        interrupted,
+        elapsed: begun.elapsed(),
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
