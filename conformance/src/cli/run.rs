@@ -130,9 +130,11 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
                 indexed.len()
             );
         }
-        runner::probe(&target, settings.open_timeout)
-            .await
-            .map_err(|e| anyhow!(e))?;
+        if !builtin {
+            runner::probe(&target, settings.open_timeout)
+                .await
+                .map_err(|e| anyhow!(e))?;
+        }
         let (stop_tx, stop_rx) = watch::channel(false);
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
@@ -167,12 +169,16 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
     let options = RenderOptions { color };
     let passed = match &baseline {
         Some(base) => {
-            let cmp = Comparison::of_runs(base, &run, Some(&agent), args.policy)?;
+            let mut cmp = Comparison::of_runs(base, &run, Some(&agent), args.policy)?;
+            // A run of selected (or interrupted) cases is compared on those cases only.
+            if !args.cases.is_empty() || !args.exclude.is_empty() || results.interrupted {
+                cmp.drop_missing();
+            }
             emit(
                 args.output.as_deref(),
                 &render_comparison(&cmp, args.format, options),
             )?;
-            cmp.passed_with(results.interrupted)
+            cmp.passed()
         }
         None => {
             let report = RunReport::new(&run, Some(&agent), args.policy)?;

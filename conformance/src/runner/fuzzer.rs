@@ -1472,20 +1472,6 @@ fn finish(
     }
 }
 
-impl Event {
-    /// The event as wstest writes it in `received`/`expected`: `["message", data,
-    /// isBinary]`, `["pong", data]`, `["timeout", tag]`, payloads rendered by
-    /// [`ascii_log_data`].
-    pub fn to_json(&self) -> Value {
-        match self {
-            Event::Message { payload, binary } => {
-                json!(["message", ascii_log_data(payload), binary])
-            }
-            Event::Pong(payload) => json!(["pong", ascii_log_data(payload)]),
-            Event::Timeout(tag) => json!(["timeout", tag]),
-        }
-    }
-}
 
 /// The record of a case whose TCP connection could not be made.
 pub fn connect_failed(case: &Case, index: usize, started: String, problem: String) -> CaseRun {
