@@ -50,10 +50,11 @@ pub struct Case {
     /// Testing a client, the suite is the server and answers with wstest's accept
     /// functions, which mirror these offers: for each offer in turn, as
     /// `(server_no_context_takeover, server_max_window_bits)` = `(nct, bits)`, accept
-    /// the first client offer that allows it, answering `client_no_context_takeover`
-    /// when `nct` and `client_max_window_bits=bits` when `bits` is given (which needs a
-    /// client offer carrying `client_max_window_bits`). 12.x and 13.1 accept any offer
-    /// as it is; 13.7 tries (true, 9), then (true, none), then (false, none).
+    /// the first client offer that allows it, granting what that offer requests and
+    /// answering `client_no_context_takeover` when `nct` and
+    /// `client_max_window_bits=bits` when `bits` is given (which needs a client offer
+    /// carrying `client_max_window_bits`). 12.x and 13.1 accept the first offer as it
+    /// is; 13.7 tries (true, 9), then (true, none), then (false, none).
     pub offers: Vec<DeflateOffer>,
     /// What the suite does once the connection is open, in order.
     pub steps: Vec<Step>,
@@ -381,7 +382,8 @@ pub enum Check {
     /// Section 9.1–9.6: `behavior` starts FAILED with "Did not receive message within
     /// N seconds."; a message received must have this type and length (the content is
     /// not checked) to make it OK, and any message received makes the suite close with
-    /// 1000 (wstest judges every message that arrives; the last one decides). Without
+    /// 1000. wstest judges every message that arrives: the result text follows the
+    /// last one, but a wrong one never sets `behavior` back from OK to FAILED. Without
     /// a message before the [`Step::CloseAfter`] timer fires, FAILED.
     EchoLength {
         /// Binary or text.
