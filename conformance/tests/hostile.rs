@@ -1137,7 +1137,6 @@ async fn a_server_that_closes_but_never_drops_tcp_cannot_hold_a_case_open() {
 /// opening handshake did time out; CaseDetail documents the field as "The opening
 /// handshake timed out."
 #[tokio::test]
-#[ignore = "bug: never_open (runner/fuzzer.rs) hard-codes was_open_handshake_timeout = false"]
 async fn an_opening_handshake_timeout_is_recorded_as_one() {
     let server = Hostile::start(hold).await;
     let results = run_lib(server.target(), &["1.1.1"], quick()).await;
@@ -1150,7 +1149,6 @@ async fn an_opening_handshake_timeout_is_recorded_as_one() {
 /// `select!` takes `stop.wait_for(..)`'s `Err` as the stop signal, so every case is
 /// abandoned before it connects and the run comes back empty and "interrupted".
 #[tokio::test]
-#[ignore = "bug: runner::run abandons every case when the stop sender is dropped (runner/mod.rs select! on wait_for)"]
 async fn a_dropped_stop_sender_does_not_stop_the_run() {
     let server = Hostile::start(|stream| async move { drop(stream) }).await;
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -1178,7 +1176,6 @@ async fn a_dropped_stop_sender_does_not_stop_the_run() {
 /// ("64-bit payload length … has its most significant bit set (RFC 6455 §5.2)") is only
 /// in the per-case JSON's `localCloseReason`, which no renderer shows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: reports' close_seen (reports/src/render/util.rs) omits localCloseReason, so the summary never says why the suite failed the connection"]
 async fn the_summary_says_why_the_suite_failed_the_connection() {
     let server =
         Hostile::start(|stream| handshake_then(stream, header(Opcode::Binary, true, 1 << 63)))

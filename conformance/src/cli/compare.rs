@@ -55,9 +55,5 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<u8> {
             path.display()
         );
     }
-    Ok(if cmp.passed() {
-        EXIT_PASS
-    } else {
-        EXIT_FAIL
-    })
+    Ok(if cmp.passed() { EXIT_PASS } else { EXIT_FAIL })
 }

@@ -43,7 +43,8 @@ pub struct RunArgs {
     /// Cases run at once (default: two per core).
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
-    /// The longest any case timer may wait, in seconds; it also bounds each case.
+    /// The longest any case timer may wait, in seconds. With the fixed opening (5 s) and
+    /// closing (1 + 1 s) timeouts it also bounds each case's total time.
     #[arg(long, default_value_t = 60, value_name = "SECS")]
     pub timeout: u64,
     /// Compare with this baseline (or earlier run) and fail on regressions.

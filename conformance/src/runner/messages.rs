@@ -9,7 +9,9 @@
 //! and dropped when the last case that needs them has finished, so memory holds only
 //! the sets of the cases running.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use wsspec_codec::deflate::{DeflateConfig, PerMessageDeflate};
@@ -34,11 +36,12 @@ pub struct MessageSetKey {
     pub window_bits: u8,
 }
 
-/// One message: the plain payload and its compressed form.
+/// One message: the plain payload (borrowed from the data set unless the window
+/// wraps) and its compressed form.
 #[derive(Debug)]
 pub struct CachedMessage {
     /// What is sent, before compression, and what the echo must equal.
-    pub plain: Vec<u8>,
+    pub plain: Cow<'static, [u8]>,
     /// The compressed payload (RFC 7692 §7.2.1, tail removed).
     pub compressed: Vec<u8>,
 }
@@ -48,24 +51,39 @@ pub struct CachedMessage {
 pub struct MessageSet {
     key: MessageSetKey,
     messages: Vec<OnceLock<Arc<CachedMessage>>>,
+    budget: Arc<AtomicUsize>,
 }
 
 impl MessageSet {
-    /// Message `k` (0-based), made on first use.
+    /// Message `k` (0-based), made on first use and kept while the cache's memory
+    /// budget lasts (made afresh each time after that).
     pub fn get(&self, k: usize) -> Arc<CachedMessage> {
-        Arc::clone(self.messages[k].get_or_init(|| {
-            let plain = window(self.key.data, self.key.len, k);
-            let config = DeflateConfig {
-                client_no_context_takeover: true,
-                client_max_window_bits: self.key.window_bits,
-                ..DeflateConfig::default()
-            };
-            let mut deflate =
-                PerMessageDeflate::new(Role::Client, config).with_level(SUITE_DEFLATE_LEVEL);
-            let mut compressed = Vec::new();
-            deflate.compress(&plain, &mut compressed);
-            Arc::new(CachedMessage { plain, compressed })
-        }))
+        if let Some(message) = self.messages[k].get() {
+            return Arc::clone(message);
+        }
+        let plain = self.key.data.window(self.key.len, k);
+        let config = DeflateConfig {
+            client_no_context_takeover: true,
+            client_max_window_bits: self.key.window_bits,
+            ..DeflateConfig::default()
+        };
+        let mut deflate =
+            PerMessageDeflate::new(Role::Client, config).with_level(SUITE_DEFLATE_LEVEL);
+        let mut compressed = Vec::new();
+        deflate.compress(&plain, &mut compressed);
+        let message = Arc::new(CachedMessage { plain, compressed });
+        let cost = message.cost();
+        let granted = self
+            .budget
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(cost)
+            })
+            .is_ok();
+        if granted && self.messages[k].set(Arc::clone(&message)).is_err() {
+            // Another case made it first: give the budget back.
+            self.budget.fetch_add(cost, Ordering::Relaxed);
+        }
+        message
     }
 
     /// How many messages the set has.
@@ -79,6 +97,33 @@ impl MessageSet {
     }
 }
 
+impl Drop for MessageSet {
+    fn drop(&mut self) {
+        let held: usize = self
+            .messages
+            .iter()
+            .filter_map(OnceLock::get)
+            .map(|m| m.cost())
+            .sum();
+        self.budget.fetch_add(held, Ordering::Relaxed);
+    }
+}
+
+impl CachedMessage {
+    /// The memory the message holds beyond the data set.
+    fn cost(&self) -> usize {
+        self.compressed.len()
+            + match &self.plain {
+                Cow::Owned(plain) => plain.len(),
+                Cow::Borrowed(_) => 0,
+            }
+    }
+}
+
+/// How much the cache may hold by default: enough for the largest set shared by
+/// concurrent cases, small next to the 24 GiB of the CI machines.
+pub const DEFAULT_BUDGET: usize = 256 << 20;
+
 #[derive(Debug)]
 struct Entry {
     set: Arc<MessageSet>,
@@ -86,17 +131,35 @@ struct Entry {
 }
 
 /// The shared message sets of one run.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MessageCache {
     /// How many cases of the run will use each key (set before the run).
     expected_users: Mutex<HashMap<(DataSet, usize), usize>>,
     entries: Mutex<HashMap<MessageSetKey, Entry>>,
+    /// Bytes the cache may still hold.
+    budget: Arc<AtomicUsize>,
+}
+
+impl Default for MessageCache {
+    fn default() -> Self {
+        MessageCache::with_budget(DEFAULT_BUDGET)
+    }
 }
 
 impl MessageCache {
-    /// An empty cache.
+    /// An empty cache with the default budget.
     pub fn new() -> MessageCache {
         MessageCache::default()
+    }
+
+    /// An empty cache that holds at most `bytes` of messages; past that, messages are
+    /// made for each case that sends them.
+    pub fn with_budget(bytes: usize) -> MessageCache {
+        MessageCache {
+            expected_users: Mutex::default(),
+            entries: Mutex::default(),
+            budget: Arc::new(AtomicUsize::new(bytes)),
+        }
     }
 
     /// Announces that one more case of the run will send windows of `len` of `data`, so
@@ -112,6 +175,7 @@ impl MessageCache {
             set: Arc::new(MessageSet {
                 key,
                 messages: (0..count).map(|_| OnceLock::new()).collect(),
+                budget: Arc::clone(&self.budget),
             }),
             users: 0,
         });
@@ -149,80 +213,9 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Message `k` of `len`-unit windows over `data`, as wstest makes it: the pointer
-/// starts at 0 and advances by `len` units, wrapping around the end of the data (a
-/// window that crosses the end is the tail followed by the head). For text sets the
-/// unit is a code point.
-pub fn window(data: DataSet, len: usize, k: usize) -> Vec<u8> {
-    let bytes = data.bytes();
-    if len == 0 {
-        return Vec::new();
-    }
-    if data.is_text() {
-        let starts = char_starts(data);
-        let units = starts.len() - 1;
-        let from = (k as u128 * len as u128 % units as u128) as usize;
-        let to = (from + len) % units;
-        let (a, b) = (starts[from], starts[to]);
-        if to > from {
-            bytes[a..b].to_vec()
-        } else {
-            [&bytes[a..], &bytes[..b]].concat()
-        }
-    } else {
-        let units = bytes.len();
-        let from = (k as u128 * len as u128 % units as u128) as usize;
-        let to = (from + len) % units;
-        if to > from {
-            bytes[from..to].to_vec()
-        } else {
-            [&bytes[from..], &bytes[..to]].concat()
-        }
-    }
-}
-
-/// The byte offset of every code point of a text set, and the length at the end.
-fn char_starts(data: DataSet) -> &'static [usize] {
-    static STARTS: OnceLock<Mutex<HashMap<DataSet, &'static [usize]>>> = OnceLock::new();
-    let map = STARTS.get_or_init(Default::default);
-    let mut map = lock(map);
-    map.entry(data).or_insert_with(|| {
-        let text = std::str::from_utf8(data.bytes()).expect("text data sets are UTF-8");
-        let mut starts: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
-        starts.push(text.len());
-        Box::leak(starts.into_boxed_slice())
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn windows_advance_and_wrap_around() {
-        let data = DataSet::Image;
-        let bytes = data.bytes();
-        assert_eq!(window(data, 16, 0), bytes[..16]);
-        assert_eq!(window(data, 16, 1), bytes[16..32]);
-        let n = bytes.len();
-        // The window that crosses the end: tail then head.
-        let k = n / 131072;
-        let from = k * 131072 % n;
-        let w = window(data, 131072, k);
-        assert_eq!(w.len(), 131072);
-        assert_eq!(w[..n - from], bytes[from..]);
-        assert_eq!(w[n - from..], bytes[..131072 - (n - from)]);
-    }
-
-    #[test]
-    fn text_windows_count_code_points() {
-        let data = DataSet::Html;
-        for k in 0..50 {
-            let w = window(data, 4096, k);
-            let text = std::str::from_utf8(&w).expect("windows of text are whole code points");
-            assert_eq!(text.chars().count(), 4096);
-        }
-    }
 
     #[test]
     fn messages_compress_to_what_inflates_back() {
@@ -235,7 +228,7 @@ mod tests {
         cache.expect_user(key.data, key.len);
         let set = cache.acquire(key, 1000);
         let message = set.get(3);
-        assert_eq!(message.plain, window(DataSet::Json, 1024, 3));
+        assert_eq!(message.plain, DataSet::Json.window(1024, 3));
         let mut inflater = PerMessageDeflate::new(
             Role::Server,
             DeflateConfig {
@@ -250,8 +243,29 @@ mod tests {
         inflater
             .finish_message(&mut out, 1 << 20)
             .expect("valid tail");
-        assert_eq!(out, message.plain);
+        assert_eq!(out, *message.plain);
         assert!(message.compressed.len() < message.plain.len());
+    }
+
+    #[test]
+    fn past_the_budget_messages_are_made_but_not_kept() {
+        let cache = MessageCache::with_budget(1);
+        let key = MessageSetKey {
+            data: DataSet::Json,
+            len: 4096,
+            window_bits: 15,
+        };
+        let set = cache.acquire(key, 10);
+        let first = set.get(0);
+        let again = set.get(0);
+        assert_eq!(first.compressed, again.compressed);
+        assert!(
+            !Arc::ptr_eq(&first, &again),
+            "nothing fits in a 1-byte budget"
+        );
+        let roomy = MessageCache::new();
+        let set = roomy.acquire(key, 10);
+        assert!(Arc::ptr_eq(&set.get(0), &set.get(0)));
     }
 
     #[test]

@@ -11,7 +11,8 @@ pub mod messages;
 pub mod record;
 pub mod verdict;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -191,9 +192,7 @@ pub async fn run(
         .copied()
         .enumerate()
         .partition(|(_, (_, c))| c.timing_sensitive);
-    busy.sort_by(|(a, (_, x)), (b, (_, y))| {
-        y.expected_duration.cmp(&x.expected_duration).then(a.cmp(b))
-    });
+    order_busy_phase(&mut busy);
 
     let results: Arc<Mutex<Vec<Option<CaseRun>>>> =
         Arc::new(Mutex::new((0..total).map(|_| None).collect()));
@@ -229,7 +228,7 @@ pub async fn run(
                     };
                     let run = tokio::select! {
                         run = run_one(case, index, &options, &cache) => run,
-                        _ = stop.wait_for(|s| *s) => return,
+                        Ok(_) = stop.wait_for(|s| *s) => return,
                     };
                     let finished = {
                         let mut done = lock(&done);
@@ -257,6 +256,33 @@ pub async fn run(
         interrupted,
         elapsed: begun.elapsed(),
     }
+}
+
+/// Longest first, with the deflate cases that send the same messages next to each
+/// other (their group placed by its longest case), so a shared message set lives
+/// only while its group runs.
+fn order_busy_phase(busy: &mut [(usize, (usize, &'static Case))]) {
+    let group = |case: &Case| match case.check {
+        Check::Deflate { data, len, .. } => Some((data as usize, len)),
+        _ => None,
+    };
+    let mut longest: HashMap<(usize, usize), Duration> = HashMap::new();
+    for (_, (_, case)) in busy.iter() {
+        if let Some(key) = group(case) {
+            let entry = longest.entry(key).or_default();
+            *entry = (*entry).max(case.expected_duration);
+        }
+    }
+    busy.sort_by_key(|(slot, (_, case))| {
+        let key = group(case);
+        let weight = key.map_or(case.expected_duration, |k| longest[&k]);
+        (
+            Reverse(weight),
+            key.unwrap_or((usize::MAX, *slot)),
+            Reverse(case.expected_duration),
+            *slot,
+        )
+    });
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -6,6 +6,8 @@ use std::fmt::Write as _;
 
 use wsspec_reports::{Stats, WireLogRow};
 
+use crate::catalog::render::ascii_log_data;
+
 /// The most wire-log rows a case keeps; later rows are counted, not stored.
 pub const MAX_WIRELOG_ROWS: usize = 20_000;
 
@@ -21,17 +23,6 @@ pub fn bin_log_data(data: &[u8]) -> String {
         let _ = write!(hex, "{byte:02x}");
     }
     hex
-}
-
-/// wstest's `asciiLogData`: the first 64 octets (plus `" ..."` when the data is longer
-/// than 60) as UTF-8 text if they decode strictly, else `"0x"` + [`bin_log_data`].
-pub fn ascii_log_data(data: &[u8]) -> String {
-    let shown = &data[..data.len().min(64)];
-    match std::str::from_utf8(shown) {
-        Ok(text) if data.len() > 60 => format!("{text} ..."),
-        Ok(text) => text.to_owned(),
-        Err(_) => format!("0x{}", bin_log_data(data)),
-    }
 }
 
 /// The wire log and statistics of one connection.
@@ -202,24 +193,6 @@ fn bin_log_data_long(shown: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ascii_log_data_renders_like_wstest() {
-        assert_eq!(ascii_log_data(b""), "");
-        assert_eq!(ascii_log_data(b"Hello"), "Hello");
-        // A close payload with code 1000 is not UTF-8.
-        assert_eq!(ascii_log_data(&[0x03, 0xe8]), "0x03e8");
-        let long = vec![b'*'; 125];
-        assert_eq!(ascii_log_data(&long), format!("{} ...", "*".repeat(64)));
-        let exactly_60 = vec![b'*'; 60];
-        assert_eq!(ascii_log_data(&exactly_60), "*".repeat(60));
-        let binary = vec![0xfe; 125];
-        assert_eq!(
-            ascii_log_data(&binary),
-            format!("0x{} ...", "fe".repeat(64))
-        );
-        assert_eq!(ascii_log_data(&[0, 0xff, 0xfe]), "0x00fffe");
-    }
 
     #[test]
     fn a_prefix_renders_like_the_whole_payload() {

@@ -159,11 +159,15 @@ pub fn expected_close(detail: &CaseDetail) -> Option<String> {
 pub fn close_seen(result: &CaseResult) -> String {
     match &result.detail {
         Some(d) => {
-            let mut s = format!(
-                "sent {}, received {}",
-                code(d.local_close_code),
+            let mut s = format!("sent {}", code(d.local_close_code));
+            // Why the suite closed (a rule the peer broke, "Going Away" on a timer).
+            if let Some(reason) = d.local_close_reason.as_deref().filter(|r| !r.is_empty()) {
+                s.push_str(&format!(" ({:?})", clip(reason, 80)));
+            }
+            s.push_str(&format!(
+                ", received {}",
                 code(d.remote_close_code.or(result.remote_close_code))
-            );
+            ));
             if let Some(reason) = d.remote_close_reason.as_deref().filter(|r| !r.is_empty()) {
                 s.push_str(&format!(" ({:?})", clip(reason, 60)));
             }
