@@ -191,7 +191,7 @@ fn secs(n: u64) -> Duration {
 fn quick() -> Settings {
     Settings {
         open_timeout: secs(1),
-        max_case_time: secs(2),
+        max_case_time: Some(secs(2)),
         ..Settings::default()
     }
 }
