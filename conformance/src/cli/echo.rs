@@ -13,12 +13,16 @@ pub struct EchoArgs {
     /// Refuse permessage-deflate.
     #[arg(long)]
     pub no_deflate: bool,
+    /// zlib level (0–9) of the echoed messages when permessage-deflate is agreed.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=9))]
+    pub deflate_level: u32,
 }
 
 /// Runs `wsspec echo` until interrupted.
 pub fn run(args: &EchoArgs) -> anyhow::Result<u8> {
     let options = EchoOptions {
         deflate: !args.no_deflate,
+        deflate_level: args.deflate_level,
         ..EchoOptions::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
