@@ -22,13 +22,32 @@ const ELLIPSIS: &str = " ...";
 /// text, which a Rust string cannot hold; such payloads (only ever in received binary
 /// messages or pongs, never in an expectation) are rendered as hex here.
 pub fn ascii_log_data(payload: &[u8]) -> String {
-    let cut = payload.len() > SHOWN - ELLIPSIS.len();
-    let shown = &payload[..payload.len().min(SHOWN)];
-    let mark = if cut { ELLIPSIS } else { "" };
+    ascii_log_data_of(payload.len() as u64, payload)
+}
+
+/// [`ascii_log_data`] of a payload of `len` octets of which only `prefix` was kept
+/// (at least its first 64 octets, or all of it): the wire log keeps no more of a frame.
+pub fn ascii_log_data_of(len: u64, prefix: &[u8]) -> String {
+    let (shown, mark) = shown_and_mark(len, prefix);
     match std::str::from_utf8(shown) {
         Ok(text) => format!("{text}{mark}"),
         Err(_) => format!("0x{}{mark}", hex(shown)),
     }
+}
+
+/// wstest's `binLogData`: the first 64 octets as hex, marked with `" ..."` like
+/// [`ascii_log_data`].
+pub fn bin_log_data(data: &[u8]) -> String {
+    let (shown, mark) = shown_and_mark(data.len() as u64, data);
+    format!("{}{mark}", hex(shown))
+}
+
+/// The octets a report shows of a `len`-octet payload starting with `prefix`, and the
+/// cut mark if it is cut.
+fn shown_and_mark(len: u64, prefix: &[u8]) -> (&[u8], &'static str) {
+    let cut = len > (SHOWN - ELLIPSIS.len()) as u64;
+    let shown = &prefix[..prefix.len().min(SHOWN)];
+    (shown, if cut { ELLIPSIS } else { "" })
 }
 
 impl Event {
@@ -101,6 +120,11 @@ mod tests {
     #[test]
     fn payloads_that_are_not_utf8_are_shown_as_hex() {
         assert_eq!(ascii_log_data(b"\x03\xe8"), "0x03e8");
+        assert_eq!(bin_log_data(b"\x03\xe8"), "03e8");
+        assert_eq!(
+            bin_log_data(&[0xfe; 61]),
+            format!("{} ...", "fe".repeat(61))
+        );
         assert_eq!(
             ascii_log_data(b"\x00\xff\xfe\xfd\xfc\xfb\x00\xff"),
             "0x00fffefdfcfb00ff"
@@ -143,5 +167,20 @@ mod tests {
             ..ExpectedClose::peer_fails(1007)
         };
         assert_eq!(fatal.to_json()["closedByWrongEndpointIsFatal"], json!(true));
+    }
+
+    #[test]
+    fn a_prefix_renders_like_the_whole_payload() {
+        let whole = vec![b'a'; 1000];
+        assert_eq!(
+            ascii_log_data_of(1000, &whole[..64]),
+            ascii_log_data(&whole)
+        );
+        let binary = vec![0xfe; 1000];
+        assert_eq!(
+            ascii_log_data_of(1000, &binary[..64]),
+            ascii_log_data(&binary)
+        );
+        assert_eq!(ascii_log_data_of(5, b"hello"), "hello");
     }
 }

@@ -25,10 +25,7 @@ pub fn run(args: &EchoArgs) -> anyhow::Result<u8> {
         deflate_level: args.deflate_level,
         ..EchoOptions::default()
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::runtime()?;
     runtime.block_on(async {
         let listen = args.listen;
         let ready =

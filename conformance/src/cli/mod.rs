@@ -104,6 +104,14 @@ pub fn exit_for_clap_error(e: clap::Error) -> ExitCode {
     }
 }
 
+/// The async runtime of the commands that do network I/O.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
 /// Parses `--format`.
 pub fn parse_format(s: &str) -> Result<Format, String> {
     s.parse()

@@ -112,10 +112,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
     };
     let jobs = args.jobs.unwrap_or_else(runner::default_jobs).max(1);
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::runtime()?;
     let baseline = args.baseline.as_deref().map(load).transpose()?;
     let (results, agent) = runtime.block_on(async {
         let (target, builtin) = match target {

@@ -41,8 +41,9 @@ use wsspec_codec::Limits;
 use wsspec_reports::{CaseDetail, Verdict, WireLogRow};
 
 use super::messages::{MessageCache, MessageSet, MessageSetKey};
-use super::record::{bin_log_data, Recorder};
+use super::record::Recorder;
 use super::verdict::{initial, judge, Ending, Outcome};
+use crate::catalog::render::bin_log_data;
 use crate::catalog::{Case, Check, Event, FrameSpec, Payload, Step};
 
 /// Close codes a peer may send (RFC 6455 §7.4), as autobahn checks them.
@@ -143,7 +144,6 @@ enum Progress {
     Deflate {
         sent: usize,
         set: Option<Arc<MessageSet>>,
-        key: Option<MessageSetKey>,
     },
 }
 
@@ -229,7 +229,7 @@ struct Fuzzer<'a> {
     limit: Duration,
     next_step: usize,
     /// The [`Step::Wait`] being waited on.
-    waiting: Option<(&'static str, bool, Option<&'static str>)>,
+    waiting: Option<(bool, Option<&'static str>)>,
     /// Mask and offset of the frame begun by [`Step::FrameStart`].
     open_frame: Option<([u8; 4], usize)>,
     decoder: FrameDecoder,
@@ -240,7 +240,6 @@ struct Fuzzer<'a> {
     compressed_in_message: bool,
     rx_frame: Option<RxFrame>,
     progress: Progress,
-    auto_fragment: usize,
     traffic: Traffic,
     traffic_snapshot: Option<Value>,
 }
@@ -304,7 +303,6 @@ impl<'a> Fuzzer<'a> {
             compressed_in_message: false,
             rx_frame: None,
             progress: Progress::None,
-            auto_fragment: 0,
             traffic: Traffic::default(),
             traffic_snapshot: None,
         }
@@ -334,9 +332,7 @@ impl<'a> Fuzzer<'a> {
             return;
         }
         self.rec.tx_octets(&data, sync);
-        if self.state == State::Open || self.state == State::Closing {
-            self.traffic.out_wire += data.len() as u64;
-        }
+        self.traffic.out_wire += data.len() as u64;
         self.queued += data.len();
         // Plain writes coalesce, as in wstest's transport buffer: a message of many
         // frames goes out in few system calls. `sync` writes stay on their own.
@@ -446,8 +442,7 @@ impl<'a> Fuzzer<'a> {
             (None, _) => (plain, 0),
         };
         self.traffic.out_ws += payload.len() as u64;
-        let size = fragment_size.or((self.auto_fragment > 0).then_some(self.auto_fragment));
-        match size {
+        match fragment_size {
             Some(size) if size > 0 && payload.len() > size => {
                 let n = payload.len();
                 let mut i = 0;
@@ -564,7 +559,7 @@ impl<'a> Fuzzer<'a> {
                         delay: seconds(*delay),
                         tag: tag.map_or(Value::Null, |t| Value::String(t.to_owned())),
                     });
-                    self.waiting = Some(("wait", *record, *tag));
+                    self.waiting = Some((*record, *tag));
                     self.schedule(*delay, Timer::Resume);
                 }
                 Step::KillAfter(delay) => {
@@ -591,13 +586,8 @@ impl<'a> Fuzzer<'a> {
     /// The case starts: its steps, and the first message of a judged-as-it-goes case.
     fn open(&mut self) {
         match &self.case.check {
-            Check::Deflate {
-                fragment_size,
-                within,
-                ..
-            } => {
+            Check::Deflate { within, .. } => {
                 self.run_steps();
-                self.auto_fragment = *fragment_size;
                 if self.deflate.is_none() {
                     self.outcome.behavior = Verdict::Unimplemented;
                     self.send_close_frame(Some(1000), None, false);
@@ -611,11 +601,7 @@ impl<'a> Fuzzer<'a> {
                         delay: seconds(*within),
                     });
                     self.schedule(*within, Timer::Close);
-                    self.progress = Progress::Deflate {
-                        sent: 0,
-                        set: None,
-                        key: None,
-                    };
+                    self.progress = Progress::Deflate { sent: 0, set: None };
                     self.send_next_deflate();
                 }
             }
@@ -635,12 +621,7 @@ impl<'a> Fuzzer<'a> {
                 );
                 self.run_steps();
             }
-            Check::Events | Check::SentFrames { .. } => {
-                if let Check::SentFrames { .. } = self.case.check {
-                    self.auto_fragment = 1300;
-                }
-                self.run_steps();
-            }
+            Check::Events | Check::SentFrames { .. } => self.run_steps(),
         }
     }
 
@@ -660,28 +641,38 @@ impl<'a> Fuzzer<'a> {
 
     fn send_next_deflate(&mut self) {
         let Check::Deflate {
-            data, len, count, ..
+            data,
+            len,
+            count,
+            fragment_size,
+            ..
         } = &self.case.check
         else {
             return;
         };
         let window_bits = self.deflate_config.map_or(15, |c| c.client_max_window_bits);
-        let Progress::Deflate { sent, set, key } = &mut self.progress else {
+        let Progress::Deflate { sent, set } = &mut self.progress else {
             return;
         };
         let set = set.get_or_insert_with(|| {
-            let k = MessageSetKey {
+            let key = MessageSetKey {
                 data: *data,
                 len: *len,
                 window_bits,
             };
-            *key = Some(k);
-            self.cache.acquire(k, *count)
+            self.cache.acquire(key, *count)
         });
         let message = set.get(*sent);
         *sent += 1;
         let binary = !data.is_text();
-        self.send_message(&message.plain, binary, None, Some(&message.compressed));
+        // wstest's autoFragmentSize: 0 sends each message as one frame.
+        let fragment_size = (*fragment_size > 0).then_some(*fragment_size);
+        self.send_message(
+            &message.plain,
+            binary,
+            fragment_size,
+            Some(&message.compressed),
+        );
     }
 
     // ---------------------------------------------------------------- timers
@@ -719,7 +710,7 @@ impl<'a> Fuzzer<'a> {
                     self.send_close_frame(None, None, false);
                 }
                 Timer::Resume => {
-                    if let Some((_, record, tag)) = self.waiting.take() {
+                    if let Some((record, tag)) = self.waiting.take() {
                         self.rec.push(WireLogRow::ContinueLaterFired {
                             tag: tag.map_or(Value::Null, |t| Value::String(t.to_owned())),
                         });
@@ -824,6 +815,25 @@ impl<'a> Fuzzer<'a> {
         Ok(())
     }
 
+    /// Inflates the next piece of a compressed message (`None`: its end) into the
+    /// message being assembled, which checks its size and UTF-8.
+    fn inflate(&mut self, piece: Option<&[u8]>) -> Result<(), (u16, String)> {
+        let deflate = self
+            .deflate
+            .as_mut()
+            .expect("compressed only with deflate agreed");
+        let limit = self.settings.limits.max_message;
+        self.inflate_buf.clear();
+        match piece {
+            Some(data) => deflate.decompress(data, &mut self.inflate_buf, limit),
+            None => deflate.finish_message(&mut self.inflate_buf, limit),
+        }
+        .map_err(|e| (e.close_code().0, e.to_string()))?;
+        self.assembler
+            .push(&self.inflate_buf)
+            .map_err(|e| (e.close_code().0, e.to_string()))
+    }
+
     fn frame_data(&mut self, plain: &[u8]) -> Result<(), (u16, String)> {
         let Some(frame) = &mut self.rx_frame else {
             return Ok(());
@@ -837,22 +847,7 @@ impl<'a> Fuzzer<'a> {
             return Ok(());
         }
         if self.compressed_in_message {
-            let deflate = self
-                .deflate
-                .as_mut()
-                .expect("compressed only with deflate agreed");
-            self.inflate_buf.clear();
-            let limit = self.settings.limits.max_message;
-            deflate
-                .decompress(plain, &mut self.inflate_buf, limit)
-                .map_err(|e| (e.close_code().0, e.to_string()))?;
-            let out = std::mem::take(&mut self.inflate_buf);
-            let result = self
-                .assembler
-                .push(&out)
-                .map_err(|e| (e.close_code().0, e.to_string()));
-            self.inflate_buf = out;
-            result
+            self.inflate(Some(plain))
         } else {
             self.assembler
                 .push(plain)
@@ -887,21 +882,7 @@ impl<'a> Fuzzer<'a> {
             }
             _ => {
                 if header.fin && self.compressed_in_message {
-                    let deflate = self
-                        .deflate
-                        .as_mut()
-                        .expect("compressed only with deflate agreed");
-                    self.inflate_buf.clear();
-                    deflate
-                        .finish_message(&mut self.inflate_buf, self.settings.limits.max_message)
-                        .map_err(|e| (e.close_code().0, e.to_string()))?;
-                    let out = std::mem::take(&mut self.inflate_buf);
-                    let result = self
-                        .assembler
-                        .push(&out)
-                        .map_err(|e| (e.close_code().0, e.to_string()));
-                    self.inflate_buf = out;
-                    result?;
+                    self.inflate(None)?;
                 }
                 let message = self
                     .assembler
@@ -1357,8 +1338,8 @@ pub async fn run_case<S: Stream>(
     let _ = tokio::time::timeout(Duration::from_millis(100), writer.shutdown()).await;
     drop(reader);
     let duration = opened.elapsed();
-    if let Progress::Deflate { key: Some(key), .. } = fuzzer.progress {
-        cache.release(key);
+    if let Progress::Deflate { set: Some(set), .. } = &fuzzer.progress {
+        cache.release(set.key());
     }
     finish(
         fuzzer,

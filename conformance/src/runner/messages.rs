@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use wsspec_codec::deflate::{DeflateConfig, PerMessageDeflate};
 use wsspec_codec::frame::Role;
 
+use super::lock;
 use crate::catalog::data::DataSet;
 
 /// The zlib level of the suite's own messages: the peer's echo is what is checked, so
@@ -84,6 +85,11 @@ impl MessageSet {
             self.budget.fetch_add(cost, Ordering::Relaxed);
         }
         message
+    }
+
+    /// Which messages these are.
+    pub fn key(&self) -> MessageSetKey {
+        self.key
     }
 
     /// How many messages the set has.
@@ -205,12 +211,6 @@ impl MessageCache {
     pub fn held(&self) -> usize {
         lock(&self.entries).len()
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]

@@ -285,6 +285,7 @@ fn order_busy_phase(busy: &mut [(usize, (usize, &'static Case))]) {
     });
 }
 
+/// Locks `mutex`; a panic elsewhere while it was held leaves data that is still usable.
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()

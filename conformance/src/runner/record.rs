@@ -2,28 +2,12 @@
 //! in wstest's shapes (AUTOBAHN-CATALOG.md §5), bounded so a flooding peer cannot grow
 //! them without limit.
 
-use std::fmt::Write as _;
-
 use wsspec_reports::{Stats, WireLogRow};
 
-use crate::catalog::render::ascii_log_data;
+use crate::catalog::render::{ascii_log_data, ascii_log_data_of, bin_log_data};
 
 /// The most wire-log rows a case keeps; later rows are counted, not stored.
 pub const MAX_WIRELOG_ROWS: usize = 20_000;
-
-/// wstest's `binLogData`: the first 64 octets as hex, `" ..."` appended when the data
-/// is longer than 60 octets.
-pub fn bin_log_data(data: &[u8]) -> String {
-    let shown = &data[..data.len().min(64)];
-    if data.len() > 60 {
-        return bin_log_data_long(shown);
-    }
-    let mut hex = String::with_capacity(shown.len() * 2);
-    for byte in shown {
-        let _ = write!(hex, "{byte:02x}");
-    }
-    hex
-}
 
 /// The wire log and statistics of one connection.
 #[derive(Debug, Clone)]
@@ -166,48 +150,9 @@ impl Recorder {
     }
 }
 
-/// [`ascii_log_data`] of a payload of `len` octets of which only `prefix` (at least its
-/// first 64 octets) was kept.
-fn ascii_log_data_of(len: u64, prefix: &[u8]) -> String {
-    if prefix.len() as u64 >= len {
-        return ascii_log_data(prefix);
-    }
-    // Only a long payload is cut, and wstest shows no more than 64 octets of one.
-    let shown = &prefix[..prefix.len().min(64)];
-    match std::str::from_utf8(shown) {
-        Ok(text) => format!("{text} ..."),
-        Err(_) => format!("0x{}", bin_log_data_long(shown)),
-    }
-}
-
-/// [`bin_log_data`] of a payload known to be longer than 60 octets.
-fn bin_log_data_long(shown: &[u8]) -> String {
-    let mut hex = String::with_capacity(shown.len() * 2 + 4);
-    for byte in shown {
-        let _ = write!(hex, "{byte:02x}");
-    }
-    hex.push_str(" ...");
-    hex
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_prefix_renders_like_the_whole_payload() {
-        let whole = vec![b'a'; 1000];
-        assert_eq!(
-            ascii_log_data_of(1000, &whole[..64]),
-            ascii_log_data(&whole)
-        );
-        let binary = vec![0xfe; 1000];
-        assert_eq!(
-            ascii_log_data_of(1000, &binary[..64]),
-            ascii_log_data(&binary)
-        );
-        assert_eq!(ascii_log_data_of(5, b"hello"), "hello");
-    }
 
     #[test]
     fn the_wire_log_is_bounded() {
