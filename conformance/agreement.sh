@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
-# Agreement harness: runs the real, pinned Autobahn wstest fuzzingclient and the native
-# `wsspec run` against the same servers, times both, and compares their verdicts case by case.
+# Agreement harness: runs the real, pinned Autobahn wstest and wsspec's native suite against
+# the same peers, times both, and compares their verdicts case by case.
 #
-#   conformance/agreement.sh [--servers echo,node-ws,python-websockets] [--cases PAT...]
+#   conformance/agreement.sh [servers] [--servers echo,node-ws,python-websockets] [--cases PAT...]
 #                            [--skip-wstest] [--skip-wsspec] [--out DIR]
+#       wstest -m fuzzingclient vs `wsspec run` on servers.
+#   conformance/agreement.sh clients [--clients testee,node-ws,python-websockets] [--cases PAT...]
+#                            [--skip-wstest] [--skip-wsspec] [--out DIR]
+#       wstest -m fuzzingserver vs `wsspec serve` on clients.
 #
 #   --servers      comma-separated subjects (default: all three)
 #                    echo               this repo's reference echo server (target/release/echo-server)
 #                    node-ws            Node `ws`, pinned in agreement/servers/node-ws/package-lock.json
 #                    python-websockets  Python `websockets`, pinned in agreement/servers/python-websockets/requirements.txt
+#   --clients      comma-separated subjects (default: all three)
+#                    testee             this repo's reference testee client (target/release/testee-client)
+#                    node-ws            Node `ws` client (agreement/clients/node-ws), same pin as the server
+#                    python-websockets  Python `websockets` client (agreement/clients/python-websockets), same pin
 #   --cases        wstest case patterns ("6.4.*", "12.1.1"; default: the full catalog)
 #   --skip-wstest  keep the wstest results already in DIR (run the wsspec half only)
 #   --skip-wsspec  keep the wsspec results already in DIR (run the wstest half only)
@@ -16,11 +24,11 @@
 #
 # Environment: WSSPEC_BIN runs that wsspec binary instead of building target/release/wsspec.
 #
-# Per server, DIR/<server>/ holds wstest/ and wsspec/ (each an Autobahn-style report with
-# index.json), the server and tool logs, and the measured wall seconds (and wsspec's peak
-# RSS). Then DIR/agreement.md compares every server with both halves present and
-# DIR/timings.md lists the timings.
-# Exit status: 0 when every compared server agrees on >= 99 % of cases on both behavior and
+# Per subject, DIR/<server>/ (servers) or DIR/clients/<client>/ (clients) holds wstest/ and
+# wsspec/ (each an Autobahn-style report with index.json), the subject's and the tools' logs,
+# and the measured wall seconds (and wsspec's peak RSS). Then agreement.md there compares
+# every subject with both halves present and timings.md lists the timings.
+# Exit status: 0 when every compared subject agrees on >= 99 % of cases on both behavior and
 # behaviorClose, 1 when one does not (or a run failed), 2 on a usage or set-up error.
 set -euo pipefail
 
@@ -32,16 +40,22 @@ root="$(cd "$here/.." && pwd)"
 agreement="$here/agreement"
 deps="$root/target/agreement/deps"
 all_servers=(echo node-ws python-websockets)
+all_clients=(testee node-ws python-websockets)
 
 log() { echo "agreement: $*" >&2; }
 die() { echo "agreement: error: $*" >&2; exit 2; }
 
 usage() {
-    sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
+mode=servers
+case "${1:-}" in
+    servers|clients) mode="$1"; shift ;;
+esac
 servers_arg=""
+clients_arg=""
 cases=()
 skip_wstest=0
 skip_wsspec=0
@@ -50,6 +64,8 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --servers) servers_arg="${2:?--servers needs a list}"; shift 2 ;;
         --servers=*) servers_arg="${1#*=}"; shift ;;
+        --clients) clients_arg="${2:?--clients needs a list}"; shift 2 ;;
+        --clients=*) clients_arg="${1#*=}"; shift ;;
         --cases) shift; while [[ $# -gt 0 && "$1" != --* ]]; do cases+=("$1"); shift; done ;;
         --skip-wstest) skip_wstest=1; shift ;;
         --skip-wsspec) skip_wsspec=1; shift ;;
@@ -60,18 +76,27 @@ while [[ $# -gt 0 ]]; do
     esac
 done
 
-servers=()
-if [[ -n "$servers_arg" ]]; then
-    IFS=',' read -r -a servers <<<"$servers_arg"
+# The subjects of this mode: servers, or clients. The names below say "server" for both.
+if [[ "$mode" == servers ]]; then
+    [[ -z "$clients_arg" ]] || die "--clients belongs to the clients mode (agreement.sh clients ...)"
+    known=("${all_servers[@]}") subjects_arg="$servers_arg" what=server
 else
-    servers=("${all_servers[@]}")
+    [[ -z "$servers_arg" ]] || die "--servers belongs to the servers mode"
+    known=("${all_clients[@]}") subjects_arg="$clients_arg" what=client
+fi
+servers=()
+if [[ -n "$subjects_arg" ]]; then
+    IFS=',' read -r -a servers <<<"$subjects_arg"
+else
+    servers=("${known[@]}")
 fi
 for s in "${servers[@]}"; do
-    [[ " ${all_servers[*]} " == *" $s "* ]] || die "unknown server '$s' (known: ${all_servers[*]})"
+    [[ " ${known[*]} " == *" $s "* ]] || die "unknown $what '$s' (known: ${known[*]})"
 done
-[[ ${#servers[@]} -gt 0 ]] || die "--servers names no server"
+[[ ${#servers[@]} -gt 0 ]] || die "--${what}s names no $what"
 
 out="${out:-$root/target/agreement}"
+[[ "$mode" == servers ]] || out="$out/clients"
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 
@@ -83,7 +108,7 @@ need() {
 need python3 "the harness uses Python 3 (stdlib only) for ports, specs and the comparison"
 for s in "${servers[@]}"; do
     if [[ "$s" == node-ws ]]; then
-        need node "install Node.js (>= 10) to test the node-ws server, or leave it out of --servers"
+        need node "install Node.js (>= 10) to test node-ws, or leave it out of --${what}s"
         need npm "install npm (comes with Node.js) to install the pinned ws package"
     fi
 done
@@ -105,7 +130,7 @@ fi
 bin="$root/target/release"
 wsspec="${WSSPEC_BIN:-$bin/wsspec}"
 build=()
-[[ " ${servers[*]} " == *" echo "* ]] && build+=(-p wsspec-autobahn)
+[[ " ${servers[*]} " == *" echo "* || " ${servers[*]} " == *" testee "* ]] && build+=(-p wsspec-autobahn)
 ((skip_wsspec)) || [[ -n "${WSSPEC_BIN:-}" ]] || build+=(-p wsspec)
 if [[ ${#build[@]} -gt 0 ]]; then
     need cargo "needed to build ${build[*]}"
@@ -155,6 +180,8 @@ install_python_websockets() {
 server_pid=""
 stop_server() {
     if [[ -n "$server_pid" ]]; then
+        # Its children first: GNU time (around wsspec serve) does not pass a TERM on.
+        pkill -TERM -P "$server_pid" 2>/dev/null || true
         kill "$server_pid" 2>/dev/null || true
         wait "$server_pid" 2>/dev/null || true
         server_pid=""
@@ -299,6 +326,133 @@ run_wsspec() {
     log "$name: wsspec run took $(cat "$dir/wsspec.seconds") s (exit status $status)"
 }
 
+# --- the two halves, clients mode ---------------------------------------------------------
+
+# Polls until process $2 listens on 127.0.0.1:$1 (at most $3 seconds); $4 is its log, $5 its name.
+await_port() {
+    local port="$1" pid="$2" deadline=$((SECONDS + $3)) logfile="$4" name="$5"
+    until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            log "$name exited before listening; its log:"
+            tail -20 "$logfile" >&2
+            return 1
+        fi
+        if ((SECONDS >= deadline)); then
+            log "$name is not listening on 127.0.0.1:$port after $3 s"
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
+# Runs client $1 (as agent $1) in DIR $2 against the fuzzing server on port $3: every case,
+# then /updateReports. Its output goes to DIR/$4.
+run_client() {
+    local name="$1" dir="$2" url="ws://127.0.0.1:$3" logfile="$2/$4"
+    case "$name" in
+        testee)
+            run_tool "$dir" "$bin/testee-client" --url "$url" --agent "$name" >"$logfile" 2>&1
+            ;;
+        node-ws)
+            NODE_PATH="$deps/node-ws/node_modules" \
+                run_tool "$dir" node "$agreement/clients/node-ws/client.js" "$url" "$name" >"$logfile" 2>&1
+            ;;
+        python-websockets)
+            run_tool "$dir" "$deps/python-websockets-venv/bin/python" \
+                "$agreement/clients/python-websockets/client.py" "$url" "$name" >"$logfile" 2>&1
+            ;;
+    esac
+}
+
+write_server_spec() {
+    local url="$1" outdir="$2" spec="$3"
+    python3 - "$url" "$outdir" "$spec" "${cases[@]}" <<'PY'
+import json, sys
+url, outdir, spec = sys.argv[1:4]
+cases = sys.argv[4:] or ["*"]
+json.dump({
+    "url": url,
+    "outdir": outdir,
+    "cases": cases,
+    "exclude-cases": [],
+    "exclude-agent-cases": {},
+}, open(spec, "w"), indent=2)
+PY
+}
+
+run_wstest_client() {
+    local name="$1" dir="$out/$1" t0 t1
+    rm -rf "$dir/wstest"
+    mkdir -p "$dir/wstest"
+    port="$(free_port)"
+    write_server_spec "ws://127.0.0.1:$port" "$dir/wstest" "$dir/wstest-spec.json"
+    (cd "$dir" && exec "$wstest" -m fuzzingserver -s "$dir/wstest-spec.json" -u 0) >"$dir/wstest.log" 2>&1 &
+    server_pid=$!
+    await_port "$port" "$server_pid" 60 "$dir/wstest.log" "wstest -m fuzzingserver" || { stop_server; return 1; }
+    log "$name: client against wstest -m fuzzingserver on port $port (${cases[*]:-full catalog})"
+    t0="$(now)"
+    if ! run_client "$name" "$dir" "$port" client-wstest.log; then
+        stop_server
+        log "$name: the client failed against wstest; see $dir/client-wstest.log"
+        tail -20 "$dir/client-wstest.log" >&2
+        return 1
+    fi
+    t1="$(now)"
+    stop_server
+    [[ -f "$dir/wstest/index.json" ]] || { log "$name: wstest wrote no index.json"; return 1; }
+    elapsed "$t0" "$t1" >"$dir/wstest.seconds"
+    log "$name: wstest took $(cat "$dir/wstest.seconds") s"
+}
+
+run_wsspec_client() {
+    local name="$1" dir="$out/$1" t0 t1 status=0 args deadline
+    rm -rf "$dir/wsspec" "$dir/wsspec.rss-kib" "$dir/wsspec.time"
+    mkdir -p "$dir"
+    port="$(free_port)"
+    args=(serve --listen "127.0.0.1:$port" --out "$dir/wsspec" --exit-after-report 1 -q)
+    [[ ${#cases[@]} -eq 0 ]] || args+=(--cases "${cases[@]}")
+    log "$name: wsspec ${args[*]}"
+    if [[ -n "$time_v" ]]; then
+        (cd "$dir" && exec "$time_v" -v -o "$dir/wsspec.time" "$wsspec" "${args[@]}") >"$dir/wsspec.log" 2>&1 &
+    else
+        (cd "$dir" && exec "$wsspec" "${args[@]}") >"$dir/wsspec.log" 2>&1 &
+    fi
+    server_pid=$!
+    await_port "$port" "$server_pid" 60 "$dir/wsspec.log" "wsspec serve" || { stop_server; return 1; }
+    t0="$(now)"
+    if ! run_client "$name" "$dir" "$port" client-wsspec.log; then
+        stop_server
+        log "$name: the client failed against wsspec serve; see $dir/client-wsspec.log"
+        tail -20 "$dir/client-wsspec.log" >&2
+        return 1
+    fi
+    t1="$(now)"
+    # --exit-after-report 1: wsspec serve exits once the client's /updateReports is written.
+    deadline=$((SECONDS + 60))
+    while kill -0 "$server_pid" 2>/dev/null && ((SECONDS < deadline)); do
+        sleep 0.2
+    done
+    if kill -0 "$server_pid" 2>/dev/null; then
+        log "$name: wsspec serve did not exit within 60 s of the report; stopping it"
+        stop_server
+        return 1
+    fi
+    wait "$server_pid" || status=$?
+    server_pid=""
+    # 0: every case OK, 1: some case not OK; both are results. Anything else is a failure.
+    if ((status > 1)); then
+        log "$name: wsspec serve exited with status $status; see $dir/wsspec.log"
+        tail -20 "$dir/wsspec.log" >&2
+        return 1
+    fi
+    [[ -f "$dir/wsspec/index.json" ]] || { log "$name: wsspec serve wrote no index.json"; return 1; }
+    elapsed "$t0" "$t1" >"$dir/wsspec.seconds"
+    if [[ -f "$dir/wsspec.time" ]]; then
+        sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): //p' "$dir/wsspec.time" >"$dir/wsspec.rss-kib"
+    fi
+    log "$name: wsspec serve took $(cat "$dir/wsspec.seconds") s (exit status $status)"
+}
+
 failed=0
 for name in "${servers[@]}"; do
     case "$name" in
@@ -307,10 +461,10 @@ for name in "${servers[@]}"; do
     esac
     mkdir -p "$out/$name"
     if ((!skip_wstest)); then
-        run_wstest "$name" || failed=1
+        if [[ "$mode" == servers ]]; then run_wstest "$name" || failed=1; else run_wstest_client "$name" || failed=1; fi
     fi
     if ((!skip_wsspec)); then
-        run_wsspec "$name" || failed=1
+        if [[ "$mode" == servers ]]; then run_wsspec "$name" || failed=1; else run_wsspec_client "$name" || failed=1; fi
     fi
 done
 
