@@ -90,4 +90,27 @@ pub enum ReportError {
         /// The current run's label.
         current: String,
     },
+    /// Two inputs of a merge hold different results for the same case of one agent.
+    #[error("{first} and {second} both hold case {case} of agent {agent:?}, with different results ({difference}); merge disjoint shards, or runs of different agents")]
+    MergeConflict {
+        /// The agent.
+        agent: String,
+        /// The case id.
+        case: String,
+        /// The label of the input read first.
+        first: String,
+        /// The label of the input read second.
+        second: String,
+        /// How the two results differ.
+        difference: String,
+    },
+    /// A baseline given to a merge.
+    #[error("{run}: a baseline holds expected verdicts, not results; merge report directories")]
+    MergeBaseline {
+        /// The baseline's label.
+        run: String,
+    },
+    /// A merge of no runs.
+    #[error("nothing to merge: give at least one report directory")]
+    NothingToMerge,
 }

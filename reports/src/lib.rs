@@ -4,7 +4,8 @@
 //! both wstest and wsspec write, baselines, and bare `index.json` files into one model
 //! ([`Run`] → [`AgentRun`] → [`CaseResult`]); writes runs back in exactly wstest's
 //! layout and JSON style; compares two runs under a gate [`Policy`]; and renders a run or
-//! a comparison as terminal text, Markdown, JUnit XML, a self-contained HTML page or JSON.
+//! a comparison as terminal text, Markdown, JUnit XML, a self-contained HTML page or JSON;
+//! and merges the runs of several shards or agents into one ([`merge_runs`]).
 //!
 //! This crate depends on no other wsspec crate.
 
@@ -13,6 +14,7 @@ pub mod case_id;
 pub mod compare;
 pub mod detail;
 pub mod error;
+pub mod merge;
 pub mod model;
 pub mod policy;
 pub mod pyjson;
@@ -27,6 +29,7 @@ pub use case_id::CaseId;
 pub use compare::{CaseChange, Change, Comparison, DurationChange, Side};
 pub use detail::{CaseDetail, Stats, WireLogRow};
 pub use error::ReportError;
+pub use merge::merge_runs;
 pub use model::{AgentRun, CaseResult, Run, RunKind};
 pub use policy::Policy;
 pub use read::load;

@@ -31,8 +31,10 @@ mod s5_fragmentation;
 mod s6_utf8;
 mod s7_close;
 mod s9_limits;
+pub mod shard;
 
 pub use pattern::{select, CasePattern, PatternError};
+pub use shard::{Shard, ShardError};
 
 /// One case of the catalog.
 #[derive(Debug, Clone)]

@@ -1,6 +1,6 @@
 //! `wsspec cases [PATTERN…]`: the catalog, one case per line.
 
-use crate::catalog::{self, CasePattern};
+use crate::catalog::{self, CasePattern, Shard};
 
 use super::{emit, EXIT_PASS};
 
@@ -10,9 +10,18 @@ pub struct CasesArgs {
     /// Only cases matching these wstest patterns (`6.4.*`, `12.1.1`).
     #[arg(value_name = "PATTERN")]
     pub patterns: Vec<String>,
+    /// Cases to leave out, as wstest patterns.
+    #[arg(long, num_args = 1.., value_name = "PATTERN")]
+    pub exclude: Vec<String>,
     /// Print the full description of each case too.
     #[arg(long, short = 'l')]
     pub long: bool,
+    /// Only the cases `wsspec run --shard I/N` with the same patterns runs.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
+    /// Print only the ids, one per line (for scripts, e.g. a wstest spec's `cases`).
+    #[arg(long, conflicts_with = "long")]
+    pub ids: bool,
 }
 
 /// The first line of a description, without HTML tags and with whitespace collapsed.
@@ -36,8 +45,20 @@ fn summary(description: &str) -> String {
 /// Runs `wsspec cases`.
 pub fn run(args: &CasesArgs) -> anyhow::Result<u8> {
     let patterns: Vec<CasePattern> = args.patterns.iter().map(CasePattern::new).collect();
-    let cases = catalog::select(catalog::autobahn(), &patterns, &[])?;
+    let exclude: Vec<CasePattern> = args.exclude.iter().map(CasePattern::new).collect();
+    let cases = catalog::select(catalog::autobahn(), &patterns, &exclude)?;
+    let cases = match args.shard {
+        Some(shard) => shard.select(&cases)?,
+        None => cases,
+    };
     let mut out = String::new();
+    if args.ids {
+        for case in &cases {
+            out.push_str(&format!("{}\n", case.id));
+        }
+        emit(None, &out)?;
+        return Ok(EXIT_PASS);
+    }
     for case in &cases {
         let text = summary(&case.description);
         if args.long {
@@ -53,7 +74,17 @@ pub fn run(args: &CasesArgs) -> anyhow::Result<u8> {
             out.push_str(&format!("{:<8} {short}{ellipsis}\n", case.id.as_str()));
         }
     }
-    out.push_str(&format!("{} cases\n", cases.len()));
+    match args.shard {
+        Some(shard) => {
+            let expected: std::time::Duration = cases.iter().map(|c| c.expected_duration).sum();
+            out.push_str(&format!(
+                "{} cases (shard {shard}, expected {:.1} s one at a time)\n",
+                cases.len(),
+                expected.as_secs_f64()
+            ));
+        }
+        None => out.push_str(&format!("{} cases\n", cases.len())),
+    }
     emit(None, &out)?;
     Ok(EXIT_PASS)
 }

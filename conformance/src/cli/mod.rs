@@ -15,6 +15,7 @@ pub mod baseline;
 pub mod cases;
 pub mod compare;
 pub mod echo;
+pub mod merge;
 pub mod report;
 pub mod run;
 
@@ -51,6 +52,8 @@ pub enum Command {
     Compare(compare::CompareArgs),
     /// Write a baseline (expected verdicts per case) from a run.
     Baseline(baseline::BaselineArgs),
+    /// Merge report directories (the shards of a run, runs of other agents) into one.
+    Merge(merge::MergeArgs),
 }
 
 /// Runs a parsed command line and returns the exit status.
@@ -62,6 +65,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Report(args) => report::run(&args),
         Command::Compare(args) => compare::run(&args),
         Command::Baseline(args) => baseline::run(&args),
+        Command::Merge(args) => merge::run(&args),
     }
 }
 

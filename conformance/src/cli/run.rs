@@ -18,7 +18,7 @@ use wsspec_reports::{
 };
 
 use super::{emit, parse_format, parse_policy, stdout_wants_color, EXIT_FAIL, EXIT_PASS};
-use crate::catalog::{self, CasePattern};
+use crate::catalog::{self, CasePattern, Shard};
 use crate::runner::{self, CaseRun, RunOptions, Settings, Target};
 
 /// Arguments of `wsspec run`.
@@ -34,6 +34,11 @@ pub struct RunArgs {
     /// Cases to leave out, as wstest patterns.
     #[arg(long, num_args = 1.., value_name = "PATTERN")]
     pub exclude: Vec<String>,
+    /// Run only shard I of N of the selected cases (`2/4`): N parts of about equal
+    /// expected duration, the same on every machine, for N CI jobs; `wsspec merge`
+    /// joins their report directories.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
     /// The report directory (wstest's layout: index.json, one JSON per case, index.html).
     #[arg(long, default_value = "wsspec-report", value_name = "DIR")]
     pub out: PathBuf,
@@ -92,6 +97,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
     if selected.is_empty() {
         return Err(anyhow!("--exclude leaves no case to run"));
     }
+    let selected = match args.shard {
+        Some(shard) => shard.select(&selected)?,
+        None => selected,
+    };
     let indexed: Vec<(usize, &'static catalog::Case)> = selected
         .into_iter()
         .map(|case| {
@@ -171,7 +180,11 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
         Some(base) => {
             let mut cmp = Comparison::of_runs(base, &run, Some(&agent), args.policy)?;
             // A run of selected (or interrupted) cases is compared on those cases only.
-            if !args.cases.is_empty() || !args.exclude.is_empty() || results.interrupted {
+            if !args.cases.is_empty()
+                || !args.exclude.is_empty()
+                || args.shard.is_some()
+                || results.interrupted
+            {
                 cmp.drop_missing();
             }
             emit(
@@ -211,7 +224,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
 
 /// Writes the report directory: wstest's layout plus wsspec's self-contained
 /// `index.html`.
-fn write_report(dir: &Path, run: &wsspec_reports::Run, policy: Policy) -> anyhow::Result<()> {
+pub fn write_report(dir: &Path, run: &wsspec_reports::Run, policy: Policy) -> anyhow::Result<()> {
     write_run(dir, run).with_context(|| format!("cannot write the report to {}", dir.display()))?;
     let report = RunReport::new(run, None, policy)?;
     let html = render_report(&report, Format::Html, RenderOptions { color: false });
