@@ -47,7 +47,9 @@ pub enum ShardError {
         count: usize,
     },
     /// More shards than selected cases: some shard would run nothing.
-    #[error("{count} shards for {cases} selected cases: use at most {cases} shards")]
+    #[error(
+        "{count} shards for {cases} selected cases: some shard would run nothing (use N ≤ {cases})"
+    )]
     MoreShardsThanCases {
         /// `N`.
         count: usize,
