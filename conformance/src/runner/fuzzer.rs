@@ -1,6 +1,12 @@
 //! One case on one connection: the suite as a WebSocket client that behaves like
-//! wstest's fuzzing client (autobahn 0.10.9 with `failByDrop` off), so the verdicts
-//! agree case by case.
+//! wstest's fuzzing client (autobahn 0.10.9 with `failByDrop` off), or as a server that
+//! behaves like its fuzzing server, so the verdicts agree case by case.
+//!
+//! The two roles share everything but the opening handshake and these rules of
+//! autobahn's (AUTOBAHN-CATALOG.md §2): a client masks its frames and expects unmasked
+//! ones, a server the reverse; a server drops TCP itself as soon as the closing
+//! handshake is done (so it never waits for the peer to, and "dropped by me" is no
+//! fault of the peer's), where a client gives the server a second to drop it.
 //!
 //! The behaviour that decides verdicts, as wstest has it (AUTOBAHN-CATALOG.md §2, §4):
 //! - the suite validates everything the peer sends; a violation makes the suite fail
@@ -34,13 +40,16 @@ use wsspec_codec::deflate::{
     negotiate_client_extensions, DeflateConfig, DeflateOffer, PerMessageDeflate,
 };
 use wsspec_codec::frame::{FrameHeader, Opcode, Role, RSV1};
-use wsspec_codec::handshake::{ClientRequest, ResponseParser};
+use wsspec_codec::handshake::{accept_key, ClientRequest, Request, ResponseParser};
 use wsspec_codec::mask::apply_mask;
 use wsspec_codec::message::{MessageAssembler, Utf8Validator};
 use wsspec_codec::Limits;
 use wsspec_reports::{CaseDetail, Verdict, WireLogRow};
 
-use super::messages::{MessageCache, MessageSet, MessageSetKey};
+use super::accept::{accept, parse_offers};
+use super::messages::{
+    CachedMessage, MessageCache, MessageSet, MessageSetKey, SUITE_DEFLATE_LEVEL,
+};
 use super::record::Recorder;
 use super::verdict::{initial, judge, Ending, Outcome};
 use crate::catalog::render::bin_log_data;
@@ -72,7 +81,8 @@ pub struct Settings {
     pub max_case_time: Option<Duration>,
     /// Limits on what the peer sends.
     pub limits: Limits,
-    /// The `User-Agent` of the opening handshake.
+    /// The `User-Agent` of the opening handshake (as client) or the `Server` header of
+    /// the answer (as server).
     pub user_agent: String,
 }
 
@@ -98,7 +108,7 @@ impl Default for Settings {
 pub struct CaseRun {
     /// Everything wstest would write about the case (agent left empty).
     pub detail: CaseDetail,
-    /// The `Server` header of the peer's handshake answer, if any.
+    /// The `Server` header of the peer's handshake answer, if any (the suite as client).
     pub server_header: Option<String>,
 }
 
@@ -143,7 +153,10 @@ enum Progress {
     },
     Deflate {
         sent: usize,
+        /// The shared messages, when the suite compresses each message on its own.
         set: Option<Arc<MessageSet>>,
+        /// The message sent last, whose echo is awaited.
+        last: Option<Arc<CachedMessage>>,
     },
 }
 
@@ -204,6 +217,11 @@ impl Traffic {
 /// The suite's side of one case's connection.
 struct Fuzzer<'a> {
     case: &'a Case,
+    /// The suite's role: `Client` testing a server, `Server` testing a client.
+    role: Role,
+    /// Write what is queued before closing TCP (autobahn's `dropConnection(abort=False)`,
+    /// which a server uses after answering the peer's close).
+    linger: bool,
     settings: &'a Settings,
     cache: &'a MessageCache,
     state: State,
@@ -230,8 +248,8 @@ struct Fuzzer<'a> {
     next_step: usize,
     /// The [`Step::Wait`] being waited on.
     waiting: Option<(bool, Option<&'static str>)>,
-    /// Mask and offset of the frame begun by [`Step::FrameStart`].
-    open_frame: Option<([u8; 4], usize)>,
+    /// Mask (as client) and offset of the frame begun by [`Step::FrameStart`].
+    open_frame: Option<(Option<[u8; 4]>, usize)>,
     decoder: FrameDecoder,
     assembler: MessageAssembler,
     deflate: Option<PerMessageDeflate>,
@@ -258,8 +276,9 @@ impl<'a> Fuzzer<'a> {
         settings: &'a Settings,
         cache: &'a MessageCache,
         deflate: Option<DeflateConfig>,
+        role: Role,
     ) -> Fuzzer<'a> {
-        let mut decoder = FrameDecoder::new(Role::Client, settings.limits);
+        let mut decoder = FrameDecoder::new(role, settings.limits);
         if deflate.is_some() {
             decoder.set_allowed_rsv(RSV1);
         }
@@ -270,6 +289,8 @@ impl<'a> Fuzzer<'a> {
         let hard_deadline = Instant::now() + limit;
         Fuzzer {
             case,
+            role,
+            linger: false,
             settings,
             cache,
             state: State::Open,
@@ -297,7 +318,8 @@ impl<'a> Fuzzer<'a> {
             open_frame: None,
             decoder,
             assembler: MessageAssembler::new(settings.limits.max_message),
-            deflate: deflate.map(|config| PerMessageDeflate::new(Role::Client, config)),
+            deflate: deflate
+                .map(|config| PerMessageDeflate::new(role, config).with_level(SUITE_DEFLATE_LEVEL)),
             deflate_config: deflate,
             inflate_buf: Vec::new(),
             compressed_in_message: false,
@@ -342,8 +364,14 @@ impl<'a> Fuzzer<'a> {
         }
     }
 
-    /// Sends one frame as wstest's `sendFrame` does: masked with a fresh key, written in
-    /// one piece, as its own write (`sync`), or in `chop`-octet writes.
+    /// A fresh masking key for a frame the suite sends as client; none as server.
+    fn frame_mask(&self) -> Option<[u8; 4]> {
+        (self.role == Role::Client).then(|| rand::thread_rng().gen())
+    }
+
+    /// Sends one frame as wstest's `sendFrame` does: masked with a fresh key (as
+    /// client), written in one piece, as its own write (`sync`), or in `chop`-octet
+    /// writes.
     #[allow(clippy::too_many_arguments)]
     fn send_frame(
         &mut self,
@@ -358,12 +386,12 @@ impl<'a> Fuzzer<'a> {
         if self.state == State::Closed {
             return;
         }
-        let key: [u8; 4] = rand::thread_rng().gen();
+        let key = self.frame_mask();
         let header = FrameHeader {
             fin,
             rsv,
             opcode: Opcode::from(opcode),
-            mask: Some(key),
+            mask: key,
             payload_len: payload.len() as u64,
         };
         let (logged, logged_len) = match repeat {
@@ -374,7 +402,7 @@ impl<'a> Fuzzer<'a> {
             opcode,
             fin,
             rsv,
-            Some(key),
+            key,
             logged,
             logged_len,
             chop,
@@ -385,7 +413,9 @@ impl<'a> Fuzzer<'a> {
         header.encode(&mut bytes);
         let start = bytes.len();
         bytes.extend_from_slice(payload);
-        apply_mask(&mut bytes[start..], key, 0);
+        if let Some(key) = key {
+            apply_mask(&mut bytes[start..], key, 0);
+        }
         match chop {
             Some(size) if size > 0 => {
                 for piece in bytes.chunks(size) {
@@ -499,6 +529,7 @@ impl<'a> Fuzzer<'a> {
             reason.truncate(123);
             self.send_close_frame(Some(code), Some(reason), false);
         } else {
+            self.linger = true;
             self.drop_connection();
         }
     }
@@ -531,26 +562,28 @@ impl<'a> Fuzzer<'a> {
                 }
                 Step::Close { code, reason } => self.send_close_frame(*code, reason.clone(), false),
                 Step::FrameStart { opcode, fin, len } => {
-                    let key: [u8; 4] = rand::thread_rng().gen();
+                    let key = self.frame_mask();
                     let header = FrameHeader {
                         fin: *fin,
                         rsv: 0,
                         opcode: Opcode::from(*opcode),
-                        mask: Some(key),
+                        mask: key,
                         payload_len: *len,
                     };
                     let mut bytes = Vec::new();
                     header.encode(&mut bytes);
                     self.rec
-                        .tx_frame(*opcode, *fin, 0, Some(key), &[], Some(*len), None, false);
+                        .tx_frame(*opcode, *fin, 0, key, &[], Some(*len), None, false);
                     self.traffic.out_frames += 1;
                     self.open_frame = Some((key, 0));
                     self.queue(bytes, false);
                 }
                 Step::FrameData(data) => {
-                    let (key, offset) = self.open_frame.unwrap_or(([0; 4], 0));
+                    let (key, offset) = self.open_frame.unwrap_or((None, 0));
                     let mut bytes = data.clone();
-                    apply_mask(&mut bytes, key, offset % 4);
+                    if let Some(key) = key {
+                        apply_mask(&mut bytes, key, offset % 4);
+                    }
                     self.open_frame = Some((key, offset + data.len()));
                     self.queue(bytes, false);
                 }
@@ -601,7 +634,11 @@ impl<'a> Fuzzer<'a> {
                         delay: seconds(*within),
                     });
                     self.schedule(*within, Timer::Close);
-                    self.progress = Progress::Deflate { sent: 0, set: None };
+                    self.progress = Progress::Deflate {
+                        sent: 0,
+                        set: None,
+                        last: None,
+                    };
                     self.send_next_deflate();
                 }
             }
@@ -650,29 +687,40 @@ impl<'a> Fuzzer<'a> {
         else {
             return;
         };
-        let window_bits = self.deflate_config.map_or(15, |c| c.client_max_window_bits);
-        let Progress::Deflate { sent, set } = &mut self.progress else {
+        // The suite's own side of the agreement: only messages compressed each on its
+        // own (no context takeover) are the same in every case and can be shared.
+        let (no_context_takeover, window_bits) = match (self.deflate_config, self.role) {
+            (None, _) => (true, 15),
+            (Some(c), Role::Client) => (c.client_no_context_takeover, c.client_max_window_bits),
+            (Some(c), Role::Server) => (c.server_no_context_takeover, c.server_max_window_bits),
+        };
+        let Progress::Deflate { sent, set, last } = &mut self.progress else {
             return;
         };
-        let set = set.get_or_insert_with(|| {
-            let key = MessageSetKey {
-                data: *data,
-                len: *len,
-                window_bits,
-            };
-            self.cache.acquire(key, *count)
-        });
-        let message = set.get(*sent);
+        let k = *sent;
+        let message = if no_context_takeover {
+            let set = set.get_or_insert_with(|| {
+                let key = MessageSetKey {
+                    data: *data,
+                    len: *len,
+                    window_bits,
+                };
+                self.cache.acquire(key, *count)
+            });
+            set.get(k)
+        } else {
+            Arc::new(CachedMessage {
+                plain: data.window(*len, k),
+                compressed: Vec::new(),
+            })
+        };
         *sent += 1;
+        *last = Some(Arc::clone(&message));
         let binary = !data.is_text();
         // wstest's autoFragmentSize: 0 sends each message as one frame.
         let fragment_size = (*fragment_size > 0).then_some(*fragment_size);
-        self.send_message(
-            &message.plain,
-            binary,
-            fragment_size,
-            Some(&message.compressed),
-        );
+        let precompressed = no_context_takeover.then_some(message.compressed.as_slice());
+        self.send_message(&message.plain, binary, fragment_size, precompressed);
     }
 
     // ---------------------------------------------------------------- timers
@@ -997,9 +1045,9 @@ impl<'a> Fuzzer<'a> {
                 let (sent, expected) = match &self.progress {
                     Progress::Deflate {
                         sent,
-                        set: Some(set),
+                        last: Some(last),
                         ..
-                    } if *sent > 0 => (*sent, set.get(*sent - 1)),
+                    } => (*sent, Arc::clone(last)),
                     _ => return,
                 };
                 let want_binary = !data.is_text();
@@ -1047,7 +1095,7 @@ impl<'a> Fuzzer<'a> {
         }
     }
 
-    /// wstest's `onCloseFrame` (client side).
+    /// autobahn's `onCloseFrame`.
     fn on_close_frame(&mut self, payload: &[u8]) -> Result<(), (u16, String)> {
         let code = (payload.len() >= 2).then(|| u16::from_be_bytes([payload[0], payload[1]]));
         self.remote_close_code = code;
@@ -1073,11 +1121,21 @@ impl<'a> Fuzzer<'a> {
             State::Closing => {
                 self.timers.retain(|(_, t)| *t != Timer::CloseHandshake);
                 self.was_clean = true;
-                self.schedule(self.settings.drop_timeout, Timer::ServerDrop);
+                match self.role {
+                    Role::Client => self.schedule(self.settings.drop_timeout, Timer::ServerDrop),
+                    // The answer to the suite's close: a server drops TCP at once.
+                    Role::Server => self.drop_connection(),
+                }
             }
             State::Open => {
                 self.was_clean = true;
                 self.send_close_frame(Some(1000), None, true);
+                if self.role == Role::Server {
+                    // The peer started the close: answer, then drop TCP once the answer
+                    // is written.
+                    self.linger = true;
+                    self.drop_connection();
+                }
             }
             State::Closed => self.was_clean = false,
         }
@@ -1287,13 +1345,39 @@ pub async fn run_case<S: Stream>(
         }
     };
 
-    let mut fuzzer = Fuzzer::new(case, settings, cache, deflate);
+    let mut fuzzer = Fuzzer::new(case, settings, cache, deflate, Role::Client);
     fuzzer.rec = rec;
     fuzzer.traffic = traffic;
+    let duration = drive(&mut fuzzer, &mut reader, &mut writer, &rest).await;
+    drop(reader);
+    finish(
+        fuzzer,
+        index,
+        started,
+        http_request,
+        http_response,
+        duration,
+        server_header,
+    )
+}
+
+/// Runs an open connection: the case's steps, then reading, writing and timers until
+/// the connection is closed. Returns the time from the open to the end (wstest's
+/// `duration`); the socket is shut down on return.
+async fn drive<R, W>(
+    fuzzer: &mut Fuzzer<'_>,
+    reader: &mut R,
+    writer: &mut W,
+    rest: &[u8],
+) -> Duration
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
     let opened = Instant::now();
     fuzzer.open();
     if !rest.is_empty() {
-        fuzzer.receive(&rest);
+        fuzzer.receive(rest);
     }
     let mut buf = vec![0u8; 64 * 1024];
     let mut writing: Option<(Write, usize)> = None;
@@ -1334,21 +1418,124 @@ pub async fn run_case<S: Stream>(
             Wake::Timer => fuzzer.fire_timers(Instant::now()),
         }
     }
-    // Dropping the halves closes the socket.
+    if fuzzer.linger {
+        // What was queued before the drop still goes out, within the close timeout.
+        let pending: Vec<u8> = writing
+            .map(|(w, at)| w.data[at..].to_vec())
+            .into_iter()
+            .chain(fuzzer.out.drain(..).map(|w| w.data))
+            .flatten()
+            .collect();
+        let _ =
+            tokio::time::timeout(fuzzer.settings.close_timeout, writer.write_all(&pending)).await;
+    }
     let _ = tokio::time::timeout(Duration::from_millis(100), writer.shutdown()).await;
-    drop(reader);
     let duration = opened.elapsed();
     if let Progress::Deflate { set: Some(set), .. } = &fuzzer.progress {
-        cache.release(set.key());
+        fuzzer.cache.release(set.key());
     }
+    duration
+}
+
+/// A client's opening handshake, as the suite (the server) read it.
+#[derive(Debug, Clone)]
+pub struct Opening {
+    /// The request, valid by RFC 6455 §4.2.1.
+    pub request: Request,
+    /// The octets read so far, one entry per read (for the wire log and statistics).
+    pub reads: Vec<Vec<u8>>,
+    /// The octets read after the request head (the client's first frames).
+    pub rest: Vec<u8>,
+    /// When the request arrived (UTC), wstest's `started` as server.
+    pub started: String,
+}
+
+/// Runs `case` as the server, over `stream` from the client whose opening handshake is
+/// `opening`: answers it as wstest's fuzzing server does (permessage-deflate accepted by
+/// the case's rule, [`super::accept`]), then runs the case. `index` is the case's
+/// 1-based position in the served list.
+pub async fn serve_case<S: Stream>(
+    stream: S,
+    opening: Opening,
+    case: &Case,
+    index: usize,
+    settings: &Settings,
+    cache: &MessageCache,
+) -> CaseRun {
+    let (mut reader, mut writer) = tokio::io::split(stream);
+    let Opening {
+        request,
+        reads,
+        rest,
+        started,
+    } = opening;
+    let mut rec = Recorder::new();
+    let mut traffic = Traffic::default();
+    for chunk in &reads {
+        rec.rx_octets(chunk);
+        traffic.preopen_in += chunk.len() as u64;
+    }
+    let http_request = String::from_utf8_lossy(&request.raw).into_owned();
+    let accepted = match parse_offers(&request.extensions) {
+        Ok(offers) => accept(case, &offers),
+        Err(reason) => {
+            // wstest fails the opening handshake, whatever the case.
+            let answer = format!("HTTP/1.1 400 {reason}\r\n\r\n").into_bytes();
+            rec.tx_octets(&answer, false);
+            let _ = tokio::time::timeout(settings.close_timeout, writer.write_all(&answer)).await;
+            let _ = tokio::time::timeout(Duration::from_millis(100), writer.shutdown()).await;
+            let mut run = never_open(case, index, started, http_request, rec, reason);
+            run.detail.is_server = Some(true);
+            return run;
+        }
+    };
+    let mut response = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nServer: {}\r\nUpgrade: WebSocket\r\n\
+         Connection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n",
+        settings.user_agent,
+        accept_key(&request.key)
+    );
+    if let Some(accepted) = &accepted {
+        response.push_str(&format!(
+            "Sec-WebSocket-Extensions: {}\r\n",
+            accepted.response
+        ));
+    }
+    response.push_str("\r\n");
+    rec.tx_octets(response.as_bytes(), false);
+    traffic.preopen_out += response.len() as u64;
+    let sent = tokio::time::timeout(settings.open_timeout, writer.write_all(response.as_bytes()));
+    if !matches!(sent.await, Ok(Ok(()))) {
+        let mut run = never_open(
+            case,
+            index,
+            started,
+            http_request,
+            rec,
+            "cannot send the opening handshake answer".to_owned(),
+        );
+        run.detail.is_server = Some(true);
+        return run;
+    }
+    let mut fuzzer = Fuzzer::new(
+        case,
+        settings,
+        cache,
+        accepted.map(|a| a.config),
+        Role::Server,
+    );
+    fuzzer.rec = rec;
+    fuzzer.traffic = traffic;
+    let duration = drive(&mut fuzzer, &mut reader, &mut writer, &rest).await;
+    drop(reader);
     finish(
         fuzzer,
         index,
         started,
         http_request,
-        http_response,
+        response,
         duration,
-        server_header,
+        None,
     )
 }
 
@@ -1436,6 +1623,7 @@ fn finish(
         was_clean: fuzzer.was_clean,
         dropped_by_me: fuzzer.dropped_by_me,
         remote_close_code: fuzzer.remote_close_code,
+        suite_is_server: fuzzer.role == Role::Server,
     };
     let tx_text = fuzzer.rec.tx_frames.get(&1).copied().unwrap_or(0);
     let tx_continuation = fuzzer.rec.tx_frames.get(&0).copied().unwrap_or(0);
@@ -1457,6 +1645,7 @@ fn finish(
                 Err(_) => bin_log_data(reason),
             });
     let create_wirelog = fuzzer.rec.enabled;
+    let is_server = fuzzer.role == Role::Server;
     let Fuzzer {
         case,
         rec,
@@ -1482,6 +1671,7 @@ fn finish(
     let (rows, dropped_rows) = rec.into_rows();
     let mut detail = base_detail(case, index, started, outcome);
     detail.duration = Some(duration.as_millis() as u64);
+    detail.is_server = Some(is_server);
     detail.received = Some(received);
     detail.http_request = Some(http_request);
     detail.http_response = Some(http_response);

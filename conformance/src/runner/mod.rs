@@ -6,6 +6,7 @@
 //! `jobs` at a time. Every case has a deadline, so a peer that hangs, floods or never
 //! closes costs at most that case's time limit and never the run.
 
+pub mod accept;
 pub mod fuzzer;
 pub mod messages;
 pub mod record;
@@ -20,7 +21,7 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use wsspec_reports::{AgentRun, CaseResult, Run, RunKind};
 
-pub use fuzzer::{CaseRun, Settings, Target};
+pub use fuzzer::{serve_case, CaseRun, Opening, Settings, Target};
 use messages::MessageCache;
 
 use crate::catalog::{Case, Check};
