@@ -95,7 +95,8 @@ impl<'de> Deserialize<'de> for CaseId {
     }
 }
 
-/// The title Autobahn gives a top-level section, or `None` for a section it does not have.
+/// The title Autobahn gives a top-level section (or wsspec, for its own sections 100–105),
+/// or `None` for a section neither has.
 pub fn section_title(section: &str) -> Option<&'static str> {
     Some(match section {
         "1" => "Framing",
@@ -109,6 +110,13 @@ pub fn section_title(section: &str) -> Option<&'static str> {
         "10" => "Misc",
         "12" => "WebSocket Compression (different payloads)",
         "13" => "WebSocket Compression (different parameters)",
+        // wsspec's own sections (numbered from 100 so they never collide).
+        "100" => "Opening Handshake (server)",
+        "101" => "Opening Handshake (client)",
+        "102" => "Fail-fast UTF-8",
+        "103" => "Limits and Bombs",
+        "104" => "Split Delivery",
+        "105" => "Hixie-76 (draft-76)",
         _ => return None,
     })
 }
@@ -160,5 +168,12 @@ mod tests {
     fn autobahn_sections_have_titles() {
         assert_eq!(section_title("6"), Some("UTF-8 Handling"));
         assert_eq!(section_title("8"), None);
+    }
+
+    #[test]
+    fn wsspec_sections_have_titles() {
+        assert_eq!(section_title("100"), Some("Opening Handshake (server)"));
+        assert_eq!(section_title("105"), Some("Hixie-76 (draft-76)"));
+        assert_eq!(section_title("106"), None);
     }
 }

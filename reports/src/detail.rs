@@ -162,7 +162,34 @@ fn lenient_ms<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>,
     }
 }
 
+/// The per-case JSON key of a wsspec-section case's RFC citation ("RFC 6455 §4.2.1").
+pub const WSSPEC_RFC: &str = "wsspecRfc";
+/// The per-case JSON key of what a conformant peer does, in a sentence.
+pub const WSSPEC_EXPECTED: &str = "wsspecExpected";
+/// The per-case JSON key of what the peer under test did, in a sentence.
+pub const WSSPEC_ACTUAL: &str = "wsspecActual";
+
 impl CaseDetail {
+    /// The RFC rule a case of wsspec's own sections (100–105) checks; `None` for
+    /// Autobahn's cases. Kept in [`CaseDetail::extra`] (Autobahn tooling ignores it).
+    pub fn wsspec_rfc(&self) -> Option<&str> {
+        self.extra_str(WSSPEC_RFC)
+    }
+
+    /// What a conformant peer does (wsspec's sections; written when a case is not OK).
+    pub fn wsspec_expected(&self) -> Option<&str> {
+        self.extra_str(WSSPEC_EXPECTED)
+    }
+
+    /// What the peer under test did (wsspec's sections; written when a case is not OK).
+    pub fn wsspec_actual(&self) -> Option<&str> {
+        self.extra_str(WSSPEC_ACTUAL)
+    }
+
+    fn extra_str(&self, key: &str) -> Option<&str> {
+        self.extra.get(key).and_then(Value::as_str)
+    }
+
     /// The close codes the case accepts from the peer (`expectedClose.closeCode`).
     pub fn expected_close_codes(&self) -> Vec<u64> {
         self.expected_close

@@ -27,7 +27,7 @@ pub mod write;
 pub use baseline::{Baseline, BaselineCase, BASELINE_FORMAT};
 pub use case_id::CaseId;
 pub use compare::{CaseChange, Change, Comparison, DurationChange, Side};
-pub use detail::{CaseDetail, Stats, WireLogRow};
+pub use detail::{CaseDetail, Stats, WireLogRow, WSSPEC_ACTUAL, WSSPEC_EXPECTED, WSSPEC_RFC};
 pub use error::ReportError;
 pub use merge::merge_runs;
 pub use model::{AgentRun, CaseResult, Run, RunKind};

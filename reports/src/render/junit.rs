@@ -9,7 +9,7 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use crate::case_id::{section_title, CaseId};
 use crate::compare::{Change, Comparison};
 use crate::model::CaseResult;
-use crate::render::util::case_lines;
+use crate::render::util::{case_lines, wsspec_expected_actual};
 use crate::summary::RunReport;
 
 fn suite_name(agent: &str, section: &str, several_agents: bool) -> String {
@@ -83,13 +83,16 @@ pub fn report(report: &RunReport) -> String {
             {
                 let r = &case.result;
                 let failure = (!case.passes).then(|| {
-                    (
-                        format!(
-                            "behavior {}, behaviorClose {} (fails under the {} policy)",
-                            r.behavior, r.behavior_close, report.policy
-                        ),
-                        details_text(r),
-                    )
+                    let mut message = format!(
+                        "behavior {}, behaviorClose {} (fails under the {} policy)",
+                        r.behavior, r.behavior_close, report.policy
+                    );
+                    // wsspec's own sections say what went wrong, h2spec's way.
+                    if let Some(line) = r.detail.as_deref().and_then(wsspec_expected_actual) {
+                        message.push_str(": ");
+                        message.push_str(&line);
+                    }
+                    (message, details_text(r))
                 });
                 suite.add_test_case(test_case(&case.id, &agent.agent, r, failure));
             }

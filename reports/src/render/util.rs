@@ -249,10 +249,38 @@ pub fn compact_ids<'a>(ids: impl IntoIterator<Item = &'a CaseId>) -> String {
     parts.join(", ")
 }
 
+/// A wsspec-section case's "expected … / actual …" as one line, h2spec's way, with
+/// the rule it checks; `None` for Autobahn's cases and passing ones.
+pub fn wsspec_expected_actual(detail: &CaseDetail) -> Option<String> {
+    let expected = detail.wsspec_expected()?;
+    let mut line = format!("expected {expected}");
+    if let Some(actual) = detail.wsspec_actual() {
+        line.push_str(&format!(" / actual {actual}"));
+    }
+    if let Some(rfc) = detail.wsspec_rfc() {
+        line.push_str(&format!(" ({rfc})"));
+    }
+    Some(line)
+}
+
 /// The detail lines shown for a case that is not OK: (label, text) pairs.
+///
+/// A case of wsspec's own sections leads with the RFC rule it checks and, h2spec's
+/// way, what was expected and what the peer actually did; its event lists are then
+/// labelled "Expected events" so the two "expected" lines are not confused.
 pub fn case_lines(result: &CaseResult) -> Vec<(&'static str, String)> {
     let mut lines = Vec::new();
     if let Some(d) = &result.detail {
+        if let Some(s) = d.wsspec_rfc() {
+            lines.push(("RFC", s.to_owned()));
+        }
+        let wsspec = d.wsspec_expected().is_some();
+        if let Some(s) = d.wsspec_expected() {
+            lines.push(("Expected", s.to_owned()));
+        }
+        if let Some(s) = d.wsspec_actual() {
+            lines.push(("Actual", s.to_owned()));
+        }
         if let Some(s) = d.description.as_deref() {
             lines.push(("Description", plain(s)));
         }
@@ -260,7 +288,14 @@ pub fn case_lines(result: &CaseResult) -> Vec<(&'static str, String)> {
             lines.push(("Expectation", plain(s)));
         }
         if let Some(s) = expected(d) {
-            lines.push(("Expected", s));
+            lines.push((
+                if wsspec {
+                    "Expected events"
+                } else {
+                    "Expected"
+                },
+                s,
+            ));
         }
         if let Some(s) = received(d) {
             lines.push(("Received", s));
@@ -329,6 +364,43 @@ mod tests {
             "12.1.1–12.1.3, 12.2.1, 13.1.5, 13.1.7, 2.1"
         );
         assert_eq!(compact_ids(&[]), "");
+    }
+
+    #[test]
+    fn wsspec_cases_lead_with_rule_expected_and_actual() {
+        let mut detail = CaseDetail {
+            id: "100.2.1".to_owned(),
+            expected: Some(json!({"OK": []})),
+            ..CaseDetail::default()
+        };
+        let result = |detail: &CaseDetail| CaseResult {
+            detail: Some(Box::new(detail.clone())),
+            ..CaseResult::new(Verdict::Failed, Verdict::Ok)
+        };
+        let labels = |lines: Vec<(&'static str, String)>| -> Vec<&'static str> {
+            lines.into_iter().map(|(label, _)| label).collect()
+        };
+        assert_eq!(labels(case_lines(&result(&detail)))[0], "Expected");
+        assert_eq!(wsspec_expected_actual(&detail), None);
+        detail
+            .extra
+            .insert(crate::detail::WSSPEC_RFC.into(), json!("RFC 6455 §4.4"));
+        detail
+            .extra
+            .insert(crate::detail::WSSPEC_EXPECTED.into(), json!("426"));
+        detail
+            .extra
+            .insert(crate::detail::WSSPEC_ACTUAL.into(), json!("400"));
+        let lines = case_lines(&result(&detail));
+        assert_eq!(
+            labels(lines.clone())[..4],
+            ["RFC", "Expected", "Actual", "Expected events"]
+        );
+        assert_eq!(lines[2].1, "400");
+        assert_eq!(
+            wsspec_expected_actual(&detail).as_deref(),
+            Some("expected 426 / actual 400 (RFC 6455 §4.4)")
+        );
     }
 
     #[test]
