@@ -17,24 +17,31 @@ use wsspec_codec::message::Message;
 use wsspec_codec::Limits;
 
 use crate::io::{drive, Timeouts};
+use crate::tls::{MaybeTlsStream, TlsClient};
 
-/// A `ws://host:port/path` address.
+/// A `ws://host:port/path` or `wss://host:port/path` address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WsUrl {
+    /// `wss://`: TLS.
+    pub secure: bool,
     /// Host name or address, without brackets.
     pub host: String,
-    /// Port (80 when the URL has none).
+    /// Port (80, or 443 for `wss://`, when the URL has none).
     pub port: u16,
     /// Path prefix without the trailing slash (empty for the root).
     pub path: String,
 }
 
 impl WsUrl {
-    /// Parses `ws://HOST[:PORT][/PATH]`.
+    /// Parses `ws://HOST[:PORT][/PATH]` or `wss://HOST[:PORT][/PATH]`.
     pub fn parse(url: &str) -> anyhow::Result<WsUrl> {
-        let rest = url
-            .strip_prefix("ws://")
-            .ok_or_else(|| anyhow!("{url:?} is not a ws:// URL"))?;
+        let (secure, rest) = if let Some(rest) = url.strip_prefix("ws://") {
+            (false, rest)
+        } else if let Some(rest) = url.strip_prefix("wss://") {
+            (true, rest)
+        } else {
+            bail!("{url:?} is not a ws:// or wss:// URL");
+        };
         let (authority, path) = match rest.find('/') {
             Some(i) => (&rest[..i], rest[i..].trim_end_matches('/')),
             None => (rest, ""),
@@ -57,16 +64,19 @@ impl WsUrl {
             Some(p) => p
                 .parse()
                 .with_context(|| format!("{url:?}: port {p:?} is not a number from 0 to 65535"))?,
+            None if secure => 443,
             None => 80,
         };
         Ok(WsUrl {
+            secure,
             host: host.to_owned(),
             port,
             path: path.to_owned(),
         })
     }
 
-    fn host_header(&self) -> String {
+    /// The `Host` header value: `host:port`, brackets around an IPv6 address.
+    pub fn host_header(&self) -> String {
         if self.host.contains(':') {
             format!("[{}]:{}", self.host, self.port)
         } else {
@@ -88,8 +98,10 @@ pub struct ClientOptions {
     pub limits: Limits,
     /// Wait limits per connection.
     pub timeouts: Timeouts,
-    /// TCP connect timeout.
+    /// TCP connect timeout (the TLS handshake counts against the handshake timeout).
     pub connect_timeout: Duration,
+    /// The TLS client for a `wss://` URL.
+    pub tls: Option<TlsClient>,
 }
 
 /// Runs every case the server has, then asks it to write the reports. Returns the case
@@ -158,15 +170,29 @@ async fn run_echo(options: &ClientOptions, path: &str) -> anyhow::Result<()> {
 async fn connect(
     options: &ClientOptions,
     path: &str,
-) -> anyhow::Result<(TcpStream, Connection, Vec<u8>)> {
+) -> anyhow::Result<(MaybeTlsStream, Connection, Vec<u8>)> {
     let url = &options.url;
     let addr = (url.host.as_str(), url.port);
-    let mut stream = match timeout(options.connect_timeout, TcpStream::connect(addr)).await {
+    let tcp = match timeout(options.connect_timeout, TcpStream::connect(addr)).await {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => bail!("cannot connect to {}: {e}", url.host_header()),
         Err(_) => bail!("connecting to {} timed out", url.host_header()),
     };
-    stream.set_nodelay(true)?;
+    tcp.set_nodelay(true)?;
+    let mut stream = match (url.secure, &options.tls) {
+        (false, _) => MaybeTlsStream::Plain(tcp),
+        (true, None) => bail!(
+            "{} is a wss:// URL but no TLS client was set up",
+            url.host_header()
+        ),
+        (true, Some(tls)) => {
+            match timeout(options.timeouts.handshake, tls.connect(&url.host, tcp)).await {
+                Ok(Ok(s)) => MaybeTlsStream::Tls(Box::new(s)),
+                Ok(Err(problem)) => bail!("{problem}"),
+                Err(_) => bail!("TLS: the handshake with {} timed out", url.host_header()),
+            }
+        }
+    };
     let mut request = ClientRequest::new(url.host_header(), format!("{}{path}", url.path));
     request
         .extra_headers
@@ -235,6 +261,13 @@ mod tests {
         assert_eq!(
             (u.host.as_str(), u.port, u.path.as_str()),
             ("127.0.0.1", 9001, "")
+        );
+        assert!(!u.secure);
+        let u = WsUrl::parse("wss://localhost/x").unwrap();
+        assert!(u.secure);
+        assert_eq!(
+            (u.host.as_str(), u.port, u.path.as_str()),
+            ("localhost", 443, "/x")
         );
         let u = WsUrl::parse("ws://[::1]:80/base/").unwrap();
         assert_eq!(

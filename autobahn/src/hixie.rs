@@ -3,21 +3,24 @@
 
 use std::io;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::time::timeout;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::watch;
+use tokio::time::{sleep_until, timeout, Instant};
 use wsspec_codec::handshake::RequestHead;
 use wsspec_codec::hixie76::{AcceptOptions, Event, Hixie76Connection, Progress, ServerHandshake};
 
 use crate::echo::EchoOptions;
+use crate::io::shutdown_requested;
 
 /// Completes a hixie-76 handshake whose head was already read (`rest` is what followed
-/// it: key3 and maybe frames), then echoes text until either side closes.
-pub(crate) async fn serve_hixie76(
-    mut stream: TcpStream,
+/// it: key3 and maybe frames), then echoes text until either side closes, or until
+/// `shutdown` turns `true`: then it sends the draft's close frame (0xFF 0x00).
+pub(crate) async fn serve_hixie76<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
     head: RequestHead,
     rest: Vec<u8>,
     options: &EchoOptions,
+    mut shutdown: Option<watch::Receiver<bool>>,
 ) -> io::Result<()> {
     let mut handshake = ServerHandshake::new(options.limits);
     let mut pending = head.raw;
@@ -57,7 +60,7 @@ pub(crate) async fn serve_hixie76(
     };
     stream
         .write_all(&request.response(AcceptOptions {
-            secure: false,
+            secure: options.tls.is_some(),
             accept_protocol: true,
         }))
         .await?;
@@ -84,13 +87,29 @@ pub(crate) async fn serve_hixie76(
             }
         }
         let wait = if conn.close_sent() {
-            options.timeouts.close
+            Some(options.timeouts.close)
         } else {
             options.timeouts.idle
         };
-        let n = match timeout(wait, stream.read(&mut buf)).await {
-            Ok(Ok(n)) => n,
-            Ok(Err(_)) | Err(_) => break,
+        let deadline = wait.map(|w| Instant::now() + w);
+        let n = tokio::select! {
+            read = stream.read(&mut buf) => match read {
+                Ok(n) => n,
+                Err(_) => break,
+            },
+            () = async {
+                match deadline {
+                    Some(at) => sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            } => break,
+            () = shutdown_requested(&mut shutdown), if !conn.close_sent() => {
+                shutdown = None;
+                conn.close();
+                stream.write_all(&conn.data_to_send()).await?;
+                input.clear();
+                continue;
+            }
         };
         if n == 0 {
             break;

@@ -6,3 +6,4 @@ pub mod client;
 pub mod echo;
 mod hixie;
 pub mod io;
+pub mod tls;
