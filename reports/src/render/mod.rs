@@ -7,6 +7,7 @@ use std::str::FromStr;
 use crate::compare::Comparison;
 use crate::summary::RunReport;
 
+pub mod cause;
 pub mod html;
 pub mod json;
 pub mod junit;
