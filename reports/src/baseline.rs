@@ -146,7 +146,7 @@ impl Baseline {
             })
             .collect();
         let mut agents = BTreeMap::new();
-        agents.insert(name.clone(), AgentRun { agent: name, cases });
+        agents.insert(name.clone(), AgentRun::new(name, cases));
         Run {
             label,
             kind: RunKind::Baseline,

@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::case_id::CaseId;
 use crate::detail::CaseDetail;
 use crate::error::ReportError;
-use crate::model::{AgentRun, CaseResult, Run, RunKind};
+use crate::model::{incomplete_notice, AgentRun, CaseResult, Incomplete, Run, RunKind};
 use crate::policy::Policy;
 use crate::verdict::Verdict;
 
@@ -171,6 +171,9 @@ pub struct Comparison {
     pub current_total_ms: Option<u64>,
     /// The biggest per-case duration changes (at most [`DURATION_CHANGES_KEPT`]).
     pub duration_changes: Vec<DurationChange>,
+    /// Set when the current run stopped before every selected case completed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_incomplete: Option<Incomplete>,
 }
 
 fn pick_agents<'a>(
@@ -262,7 +265,16 @@ impl Comparison {
             base_total_ms: total_ms(base),
             current_total_ms: total_ms(current),
             duration_changes: durations,
+            current_incomplete: current.incomplete,
         }
+    }
+
+    /// "INCOMPLETE RUN: n of m cases" when the current run was interrupted: every
+    /// format puts it first.
+    pub fn incomplete_notice(&self) -> Option<String> {
+        let selected = self.current_incomplete?.selected;
+        let completed = self.cases.iter().filter(|c| c.current.is_some()).count();
+        Some(incomplete_notice(completed, selected))
     }
 
     /// How many cases had `change`.
@@ -396,10 +408,7 @@ mod tests {
             result.duration_ms = *d;
             map.insert(CaseId::from(*id), result);
         }
-        AgentRun {
-            agent: name.into(),
-            cases: map,
-        }
+        AgentRun::new(name, map)
     }
 
     fn change_of(cmp: &Comparison, id: &str) -> Change {

@@ -30,7 +30,9 @@ pub use compare::{CaseChange, Change, Comparison, DurationChange, Side};
 pub use detail::{CaseDetail, Stats, WireLogRow, WSSPEC_ACTUAL, WSSPEC_EXPECTED, WSSPEC_RFC};
 pub use error::ReportError;
 pub use merge::merge_runs;
-pub use model::{AgentRun, CaseResult, Run, RunKind};
+pub use model::{
+    incomplete_notice, AgentRun, CaseResult, Incomplete, Run, RunKind, INCOMPLETE_KEY,
+};
 pub use policy::Policy;
 pub use read::load;
 pub use render::{render_comparison, render_report, Format, RenderOptions};

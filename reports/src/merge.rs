@@ -12,7 +12,7 @@ use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
 use crate::error::ReportError;
-use crate::model::{AgentRun, CaseResult, Run, RunKind};
+use crate::model::{AgentRun, CaseResult, Incomplete, Run, RunKind};
 use crate::write::case_report_file_name;
 
 /// Merges `runs` (each labelled by where it was read from) into one run labelled
@@ -29,6 +29,8 @@ pub fn merge_runs(runs: &[Run], label: &str) -> Result<Run, ReportError> {
     let mut agents: BTreeMap<String, AgentRun> = BTreeMap::new();
     // Where each (agent, case) came from, for the conflict message.
     let mut origin: BTreeMap<(String, String), usize> = BTreeMap::new();
+    // Cases an incomplete input did not complete, per agent.
+    let mut missing: BTreeMap<String, usize> = BTreeMap::new();
     for (input, run) in runs.iter().enumerate() {
         if run.kind == RunKind::Baseline {
             return Err(ReportError::MergeBaseline {
@@ -36,10 +38,15 @@ pub fn merge_runs(runs: &[Run], label: &str) -> Result<Run, ReportError> {
             });
         }
         for (name, agent) in &run.agents {
-            let merged = agents.entry(name.clone()).or_insert_with(|| AgentRun {
-                agent: agent.agent.clone(),
-                cases: BTreeMap::new(),
-            });
+            let merged = agents
+                .entry(name.clone())
+                .or_insert_with(|| AgentRun::new(agent.agent.clone(), BTreeMap::new()));
+            // A merge with an incomplete input is incomplete: it was to run what every
+            // input selected.
+            if let Some(i) = agent.incomplete {
+                *missing.entry(name.clone()).or_default() +=
+                    i.selected.saturating_sub(agent.cases.len());
+            }
             for (id, result) in &agent.cases {
                 let mut result = result.clone();
                 result.report_file = Some(case_report_file_name(&agent.agent, id));
@@ -62,6 +69,13 @@ pub fn merge_runs(runs: &[Run], label: &str) -> Result<Run, ReportError> {
                     }
                 }
             }
+        }
+    }
+    for (name, missing) in missing {
+        if let Some(agent) = agents.get_mut(&name) {
+            agent.incomplete = Some(Incomplete {
+                selected: agent.cases.len() + missing,
+            });
         }
     }
     Ok(Run {
@@ -113,13 +127,7 @@ mod tests {
             })
             .collect();
         let mut agents = BTreeMap::new();
-        agents.insert(
-            agent.to_owned(),
-            AgentRun {
-                agent: agent.to_owned(),
-                cases,
-            },
-        );
+        agents.insert(agent.to_owned(), AgentRun::new(agent, cases));
         Run {
             label: label.to_owned(),
             kind: RunKind::Results,

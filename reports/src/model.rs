@@ -37,6 +37,43 @@ pub struct AgentRun {
     pub agent: String,
     /// The cases, in catalog order.
     pub cases: BTreeMap<CaseId, CaseResult>,
+    /// Set when the run stopped (was interrupted) before every selected case completed.
+    pub incomplete: Option<Incomplete>,
+}
+
+/// An incomplete run: `index.json` says so under the agent, in the key
+/// [`INCOMPLETE_KEY`], which wstest never writes and Autobahn tooling that looks up
+/// case ids does not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Incomplete {
+    /// The cases the run was to run; the agent's `cases` are those that completed.
+    pub selected: usize,
+}
+
+/// The key under an agent in `index.json` that marks an incomplete run:
+/// `"wsspecIncomplete": {"completed": N, "selected": M}`.
+pub const INCOMPLETE_KEY: &str = "wsspecIncomplete";
+
+impl AgentRun {
+    /// A complete run of `agent` with these cases.
+    pub fn new(agent: impl Into<String>, cases: BTreeMap<CaseId, CaseResult>) -> AgentRun {
+        AgentRun {
+            agent: agent.into(),
+            cases,
+            incomplete: None,
+        }
+    }
+
+    /// "INCOMPLETE RUN: n of m cases" when the run was incomplete.
+    pub fn incomplete_notice(&self) -> Option<String> {
+        self.incomplete
+            .map(|i| incomplete_notice(self.cases.len(), i.selected))
+    }
+}
+
+/// The line every format puts at the top of an incomplete run's report.
+pub fn incomplete_notice(completed: usize, selected: usize) -> String {
+    format!("INCOMPLETE RUN: {completed} of {selected} cases")
 }
 
 /// One case's result.

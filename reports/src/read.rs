@@ -11,7 +11,7 @@ use crate::baseline::Baseline;
 use crate::case_id::CaseId;
 use crate::detail::CaseDetail;
 use crate::error::ReportError;
-use crate::model::{AgentRun, CaseResult, Run, RunKind};
+use crate::model::{AgentRun, CaseResult, Incomplete, Run, RunKind, INCOMPLETE_KEY};
 use crate::verdict::Verdict;
 use crate::write::case_report_file_name;
 
@@ -204,11 +204,17 @@ pub fn parse_index(path: &Path, value: &Value, label: String) -> Result<Run, Rep
                 format!("agent {agent:?}: expected an object mapping case id → result"),
             )
         })?;
-        let mut agent_run = AgentRun {
-            agent: agent.clone(),
-            cases: BTreeMap::new(),
-        };
+        let mut agent_run = AgentRun::new(agent.clone(), BTreeMap::new());
         for (id, entry) in cases {
+            if id == INCOMPLETE_KEY {
+                agent_run.incomplete = Some(parse_incomplete(entry).map_err(|message| {
+                    format_error(
+                        path,
+                        format!("agent {agent:?}, {INCOMPLETE_KEY}: {message}"),
+                    )
+                })?);
+                continue;
+            }
             let result = parse_index_entry(entry).map_err(|message| {
                 format_error(path, format!("agent {agent:?}, case {id}: {message}"))
             })?;
@@ -222,6 +228,18 @@ pub fn parse_index(path: &Path, value: &Value, label: String) -> Result<Run, Rep
         });
     }
     Ok(run)
+}
+
+/// `{"completed": N, "selected": M}`; `completed` is informational (the cases
+/// present are what completed).
+fn parse_incomplete(entry: &Value) -> Result<Incomplete, String> {
+    let selected = entry
+        .get("selected")
+        .and_then(Value::as_u64)
+        .ok_or("expected {\"completed\": N, \"selected\": M}")?;
+    Ok(Incomplete {
+        selected: usize::try_from(selected).map_err(|_| "selected is too large")?,
+    })
 }
 
 pub(crate) fn verdict_field(entry: &Map<String, Value>, key: &str) -> Result<Verdict, String> {

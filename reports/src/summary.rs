@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::case_id::{section_title, CaseId};
 use crate::error::ReportError;
-use crate::model::{AgentRun, CaseResult, Run, RunKind};
+use crate::model::{incomplete_notice, AgentRun, CaseResult, Incomplete, Run, RunKind};
 use crate::policy::Policy;
 use crate::verdict::Verdict;
 
@@ -90,6 +90,8 @@ pub struct AgentReport {
     pub sections: Vec<SectionSummary>,
     /// Every case, in catalog order.
     pub cases: Vec<ReportCase>,
+    /// Set when the run stopped before every selected case completed.
+    pub incomplete: Option<Incomplete>,
 }
 
 impl AgentReport {
@@ -125,6 +127,7 @@ impl AgentReport {
             totals: Counts::of(cases.iter().map(|c| (&c.result, c.passes))),
             sections,
             cases,
+            incomplete: agent.incomplete,
         }
     }
 
@@ -173,9 +176,28 @@ impl RunReport {
         })
     }
 
-    /// Whether every case of every agent passes under the policy.
+    /// Whether every case of every agent passes under the policy, and every run
+    /// completed (an interrupted run passes no gate).
     pub fn passed(&self) -> bool {
-        self.agents.iter().all(|a| a.cases.iter().all(|c| c.passes))
+        self.agents
+            .iter()
+            .all(|a| a.incomplete.is_none() && a.cases.iter().all(|c| c.passes))
+    }
+
+    /// "INCOMPLETE RUN: n of m cases" for each agent whose run was interrupted (with
+    /// the agent's name when the report has several): every format puts these first.
+    pub fn incomplete_notices(&self) -> Vec<String> {
+        self.agents
+            .iter()
+            .filter_map(|a| {
+                let notice = incomplete_notice(a.cases.len(), a.incomplete?.selected);
+                Some(if self.agents.len() > 1 {
+                    format!("{notice} (agent {})", a.agent)
+                } else {
+                    notice
+                })
+            })
+            .collect()
     }
 
     /// The process exit status: 0 when every case passes, 1 otherwise.
@@ -203,10 +225,7 @@ mod tests {
                 )
             })
             .collect();
-        AgentRun {
-            agent: "a".into(),
-            cases,
-        }
+        AgentRun::new("a", cases)
     }
 
     #[test]

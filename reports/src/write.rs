@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::case_id::CaseId;
 use crate::detail::CaseDetail;
 use crate::error::ReportError;
-use crate::model::{AgentRun, CaseResult, Run};
+use crate::model::{AgentRun, CaseResult, Run, INCOMPLETE_KEY};
 use crate::pyjson::to_python_json;
 
 /// wstest's file-name form of an agent: lower-cased, every character outside
@@ -59,6 +59,12 @@ pub fn index_json(run: &Run) -> String {
             );
             entry.insert("reportfile".into(), case_report_file_name(name, id).into());
             cases.insert(id.to_string(), Value::Object(entry));
+        }
+        if let Some(incomplete) = agent.incomplete {
+            let mut marker = Map::new();
+            marker.insert("completed".into(), agent.cases.len().into());
+            marker.insert("selected".into(), incomplete.selected.into());
+            cases.insert(INCOMPLETE_KEY.into(), Value::Object(marker));
         }
         agents.insert(name.clone(), Value::Object(cases));
     }

@@ -31,10 +31,7 @@ fn run() -> Run {
     }
     let mut result = CaseResult::new(Verdict::Failed, Verdict::Ok);
     result.detail = Some(Box::new(detail));
-    let mut agent = AgentRun {
-        agent: "srv".to_owned(),
-        cases: Default::default(),
-    };
+    let mut agent = AgentRun::new("srv", Default::default());
     agent.cases.insert(CaseId::from("100.2.1"), result);
     Run {
         label: "wsspec".to_owned(),

@@ -11,7 +11,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use wsspec_autobahn::client::WsUrl;
-use wsspec_autobahn::echo::{serve, EchoOptions};
+use wsspec_autobahn::echo::{serve, termination_signal, EchoOptions};
+use wsspec_autobahn::tls::{ClientTrust, TlsClient};
 use wsspec_reports::{
     load, render_comparison, render_report, write_run, Comparison, Format, Policy, RenderOptions,
     RunReport, Verdict,
@@ -24,8 +25,8 @@ use crate::runner::{self, CaseRun, RunOptions, Settings, Target};
 /// Arguments of `wsspec run`.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// The server to test, `ws://HOST:PORT[/PATH]`. Without it, the built-in reference
-    /// echo server is started on a free port and tested.
+    /// The server to test, `ws://HOST:PORT[/PATH]` or `wss://HOST:PORT[/PATH]`. Without
+    /// it, the built-in reference echo server is started on a free port and tested.
     #[arg(value_name = "URL")]
     pub url: Option<String>,
     /// Cases to run, as wstest patterns (`6.4.*`, `12.1.1`, `*`); default all.
@@ -69,9 +70,35 @@ pub struct RunArgs {
     /// No progress output.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// For wss://: also trust the CA certificates in this PEM file (besides the
+    /// webpki roots).
+    #[arg(long, value_name = "FILE")]
+    pub ca: Vec<PathBuf>,
+    /// For wss://: accept any server certificate (encrypted, not authenticated).
+    #[arg(long)]
+    pub insecure: bool,
 }
 
-/// The target of a `ws://` URL.
+/// The TLS client for a `wss://` URL, from `--ca` and `--insecure`; `None` for `ws://`.
+fn tls_client(url: Option<&str>, args: &RunArgs) -> anyhow::Result<Option<TlsClient>> {
+    let secure = url.map(WsUrl::parse).transpose()?.is_some_and(|u| u.secure);
+    if !secure {
+        if !args.ca.is_empty() || args.insecure {
+            return Err(anyhow!("--ca and --insecure apply to wss:// URLs only"));
+        }
+        return Ok(None);
+    }
+    if args.insecure {
+        eprintln!("wsspec: warning: --insecure: the server's certificate is not verified");
+    }
+    let trust = ClientTrust {
+        extra_roots: args.ca.clone(),
+        insecure: args.insecure,
+    };
+    Ok(Some(TlsClient::new(&trust)?))
+}
+
+/// The target of a `ws://` or `wss://` URL.
 pub fn target_of(url: &str) -> anyhow::Result<Target> {
     let parsed = WsUrl::parse(url)?;
     if parsed.port == 0 {
@@ -117,8 +144,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
     }
     let settings = Settings {
         max_case_time: args.timeout.map(Duration::from_secs),
+        tls: tls_client(args.url.as_deref(), args)?,
         ..Settings::default()
     };
+    let scheme = if settings.tls.is_some() { "wss" } else { "ws" };
     let jobs = args.jobs.unwrap_or_else(runner::default_jobs).max(1);
 
     let runtime = super::runtime()?;
@@ -132,7 +161,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
             let what = if builtin {
                 format!("the built-in echo server at ws://{}", target.host_header())
             } else {
-                format!("ws://{}{}", target.host_header(), target.resource)
+                format!("{scheme}://{}{}", target.host_header(), target.resource)
             };
             eprintln!(
                 "wsspec: running {} cases against {what}, {jobs} at a time",
@@ -140,13 +169,13 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
             );
         }
         if !builtin {
-            runner::probe(&target, settings.open_timeout)
+            runner::probe(&target, &settings)
                 .await
                 .map_err(|e| anyhow!(e))?;
         }
         let (stop_tx, stop_rx) = watch::channel(false);
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
+            if termination_signal().await.is_ok() {
                 eprintln!("\nwsspec: interrupted; writing the report of the cases that completed");
                 let _ = stop_tx.send(true);
             }
@@ -202,17 +231,20 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
             report.passed()
         }
     };
-    if !args.quiet {
+    if results.interrupted {
         eprintln!(
-            "wsspec: {} cases in {:.1} s; report in {}{}",
+            "wsspec: INCOMPLETE RUN: {} of {} cases completed in {:.1} s; partial report in {}",
+            results.cases.len(),
+            results.selected,
+            results.elapsed.as_secs_f64(),
+            args.out.display(),
+        );
+    } else if !args.quiet {
+        eprintln!(
+            "wsspec: {} cases in {:.1} s; report in {}",
             results.cases.len(),
             results.elapsed.as_secs_f64(),
             args.out.display(),
-            if results.interrupted {
-                " (incomplete: the run was interrupted)"
-            } else {
-                ""
-            }
         );
     }
     Ok(if passed && !results.interrupted {

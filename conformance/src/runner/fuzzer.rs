@@ -84,6 +84,8 @@ pub struct Settings {
     /// The `User-Agent` of the opening handshake (as client) or the `Server` header of
     /// the answer (as server).
     pub user_agent: String,
+    /// `wss://`: connect over TLS with this client (`None`: plain `ws://`).
+    pub tls: Option<wsspec_autobahn::tls::TlsClient>,
 }
 
 impl Default for Settings {
@@ -99,6 +101,7 @@ impl Default for Settings {
                 max_handshake: 64 << 10,
             },
             user_agent: concat!("wsspec/", env!("CARGO_PKG_VERSION")).to_owned(),
+            tls: None,
         }
     }
 }

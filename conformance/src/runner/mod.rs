@@ -8,9 +8,13 @@
 
 pub mod accept;
 pub mod fuzzer;
+pub mod handshake;
+pub mod hixie76;
 pub mod messages;
 pub mod record;
+pub mod split;
 pub mod verdict;
+pub mod wsspec;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -19,7 +23,8 @@ use std::time::{Duration, Instant};
 
 use tokio::net::TcpStream;
 use tokio::sync::watch;
-use wsspec_reports::{AgentRun, CaseResult, Run, RunKind};
+use wsspec_autobahn::tls::MaybeTlsStream;
+use wsspec_reports::{AgentRun, CaseResult, Incomplete, Run, RunKind};
 
 pub use fuzzer::{serve_case, CaseRun, Opening, Settings, Target};
 use messages::MessageCache;
@@ -50,6 +55,8 @@ pub struct RunResults {
     pub cases: Vec<CaseRun>,
     /// The run was stopped before every case completed.
     pub interrupted: bool,
+    /// The cases selected (completed or not).
+    pub selected: usize,
     /// Wall time of the run.
     pub elapsed: Duration,
 }
@@ -88,6 +95,9 @@ impl RunResults {
             AgentRun {
                 agent: agent.to_owned(),
                 cases,
+                incomplete: self.interrupted.then_some(Incomplete {
+                    selected: self.selected,
+                }),
             },
         );
         Run {
@@ -110,21 +120,40 @@ impl<F: Fn(&CaseRun, usize, usize) + Send + Sync> Observer for F {
     }
 }
 
-/// Connects to `target` once, to tell "nothing is listening" from a failing case
-/// before a run starts.
-pub async fn probe(target: &Target, within: Duration) -> Result<(), String> {
-    match tokio::time::timeout(
-        within,
-        TcpStream::connect((target.host.as_str(), target.port)),
-    )
-    .await
-    {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(format!("cannot connect to {}: {e}", target.host_header())),
+/// Connects to `target` once (TCP, and TLS for `wss://`), to tell "nothing is
+/// listening" or "its certificate is not trusted" from a failing case before a run
+/// starts.
+pub async fn probe(target: &Target, settings: &Settings) -> Result<(), String> {
+    connect(target, settings).await.map(drop)
+}
+
+/// Opens a connection to `target`: TCP, then the TLS handshake when `settings.tls`
+/// is set, both within the open timeout (which the opening handshake then gets
+/// afresh, as wstest's does). The error is one line saying what failed.
+pub async fn connect(target: &Target, settings: &Settings) -> Result<MaybeTlsStream, String> {
+    let deadline = tokio::time::Instant::now() + settings.open_timeout;
+    let within = settings.open_timeout.as_secs_f64();
+    let tcp = TcpStream::connect((target.host.as_str(), target.port));
+    let tcp = match tokio::time::timeout_at(deadline, tcp).await {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(e)) => return Err(format!("cannot connect to {}: {e}", target.host_header())),
+        Err(_) => {
+            return Err(format!(
+                "connecting to {} timed out after {within} s",
+                target.host_header()
+            ))
+        }
+    };
+    let _ = tcp.set_nodelay(true);
+    let Some(tls) = &settings.tls else {
+        return Ok(MaybeTlsStream::Plain(tcp));
+    };
+    match tokio::time::timeout_at(deadline, tls.connect(&target.host, tcp)).await {
+        Ok(Ok(stream)) => Ok(MaybeTlsStream::Tls(Box::new(stream))),
+        Ok(Err(problem)) => Err(problem),
         Err(_) => Err(format!(
-            "connecting to {} timed out after {} s",
-            target.host_header(),
-            within.as_secs()
+            "TLS: the handshake with {} did not complete within {within} s",
+            target.host_header()
         )),
     }
 }
@@ -136,39 +165,26 @@ pub async fn run_one(
     options: &RunOptions,
     cache: &MessageCache,
 ) -> CaseRun {
+    if case.wsspec.is_some() {
+        return wsspec::run_one(case, index, options, cache).await;
+    }
     let started = fuzzer::utc_now();
     let target = &options.target;
-    let connect = TcpStream::connect((target.host.as_str(), target.port));
-    let stream = match tokio::time::timeout(options.settings.open_timeout, connect).await {
-        Ok(Ok(stream)) => stream,
-        Ok(Err(e)) => {
-            return fuzzer::connect_failed(
+    match connect(target, &options.settings).await {
+        Ok(stream) => {
+            fuzzer::run_case(
+                stream,
                 case,
                 index,
+                target,
+                &options.settings,
+                cache,
                 started,
-                format!("cannot connect to {}: {e}", target.host_header()),
             )
+            .await
         }
-        Err(_) => {
-            return fuzzer::connect_failed(
-                case,
-                index,
-                started,
-                format!("connecting to {} timed out", target.host_header()),
-            )
-        }
-    };
-    let _ = stream.set_nodelay(true);
-    fuzzer::run_case(
-        stream,
-        case,
-        index,
-        target,
-        &options.settings,
-        cache,
-        started,
-    )
-    .await
+        Err(problem) => fuzzer::connect_failed(case, index, started, problem),
+    }
 }
 
 /// Runs `cases` (each with its 1-based catalog index) and returns the results in the
@@ -255,6 +271,7 @@ pub async fn run(
     RunResults {
         cases: results,
         interrupted,
+        selected: total,
         elapsed: begun.elapsed(),
     }
 }

@@ -33,6 +33,7 @@ const STYLE: &str = r#"
 :root { --ok:#2e7d32; --non-strict:#7cb342; --informational:#1e88e5; --unimplemented:#9e9e9e;
   --close:#fb8c00; --failed:#e53935; --other:#8e24aa; --missing:#6d0000; --new:#00838f; --changed:#f9a825; }
 * { box-sizing: border-box; }
+.incomplete { background:#fdecea; border:2px solid var(--failed); color:#7f0000; padding:.6em 1em; margin:1em 0; font-size:1.1em; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; color: #1a1a1a; background: #fafafa; }
 header { background: #263238; color: #fff; padding: 16px 24px; }
 header h1 { margin: 0 0 4px; font-size: 20px; }
@@ -103,6 +104,19 @@ const SCRIPT: &str = r#"
   document.body.setAttribute('data-filter-ready', String(cells.length));
 })();
 "#;
+
+/// The incomplete-run notices as a banner at the top of the page.
+fn incomplete_banner(notices: &[String]) -> String {
+    notices
+        .iter()
+        .map(|n| {
+            format!(
+                "<div class=\"incomplete\" role=\"alert\"><strong>{}</strong> — the run was interrupted; cases that did not complete are not in this report.</div>\n",
+                esc(n)
+            )
+        })
+        .collect()
+}
 
 fn page(title: &str, subtitle: &str, passed: bool, body: &str) -> String {
     let badge = if passed {
@@ -348,6 +362,7 @@ pub fn report(report: &RunReport) -> String {
         esc(&agents.join(", ")),
         report.policy
     );
+    let body = incomplete_banner(&report.incomplete_notices()) + &body;
     page("wsspec report", &subtitle, report.passed(), &body)
 }
 
@@ -545,6 +560,7 @@ pub fn comparison(cmp: &Comparison) -> String {
         esc(&cmp.current_agent),
         cmp.policy
     );
+    let body = incomplete_banner(cmp.incomplete_notice().as_slice()) + &body;
     page("wsspec compare", &subtitle, cmp.passed(), &body)
 }
 

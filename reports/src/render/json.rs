@@ -76,15 +76,24 @@ pub fn report(report: &RunReport) -> String {
                     v
                 })
                 .collect();
-            json!({"agent": a.agent, "totals": counts(&a.totals), "sections": sections, "cases": cases})
+            let mut agent = json!({"agent": a.agent, "totals": counts(&a.totals), "sections": sections, "cases": cases});
+            if let Some(i) = a.incomplete {
+                agent["incomplete"] = json!({"completed": a.cases.len(), "selected": i.selected});
+            }
+            agent
         })
         .collect();
-    pretty(&json!({
+    let mut value = json!({
         "run": report.label,
         "policy": report.policy,
         "passed": report.passed(),
         "agents": agents,
-    }))
+    });
+    let notices = report.incomplete_notices();
+    if !notices.is_empty() {
+        value["incomplete"] = json!(notices);
+    }
+    pretty(&value)
 }
 
 /// A comparison of two runs.
@@ -97,6 +106,9 @@ pub fn comparison(cmp: &Comparison) -> String {
     if let Some(obj) = value.as_object_mut() {
         obj.insert("passed".into(), json!(cmp.passed()));
         obj.insert("counts".into(), Value::Object(change_counts));
+        if let Some(notice) = cmp.incomplete_notice() {
+            obj.insert("incomplete".into(), json!([notice]));
+        }
     }
     if let Some(cases) = value.get_mut("cases").and_then(Value::as_array_mut) {
         for (v, c) in cases.iter_mut().zip(&cmp.cases) {

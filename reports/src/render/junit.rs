@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use crate::case_id::{section_title, CaseId};
 use crate::compare::{Change, Comparison};
@@ -63,10 +63,30 @@ fn test_case(
     case
 }
 
-fn serialize(report: &Report) -> String {
-    report
+fn serialize(report: &Report, notices: &[String]) -> String {
+    let xml = report
         .to_string()
-        .unwrap_or_else(|e| format!("<!-- JUnit serialisation failed: {e} -->\n"))
+        .unwrap_or_else(|e| format!("<!-- JUnit serialisation failed: {e} -->\n"));
+    if notices.is_empty() {
+        return xml;
+    }
+    // The notices go first, as comments right after the XML declaration.
+    let comments: String = notices
+        .iter()
+        .map(|n| format!("<!-- {} -->\n", n.replace("--", "- -")))
+        .collect();
+    match xml.find("?>\n") {
+        Some(i) => format!("{}{comments}{}", &xml[..i + 3], &xml[i + 3..]),
+        None => comments + &xml,
+    }
+}
+
+/// Marks every suite of an incomplete run with a `wsspec.incomplete` property, which
+/// test-report views show beside the suite.
+fn mark_incomplete(suite: &mut TestSuite, notice: Option<&String>) {
+    if let Some(notice) = notice {
+        suite.add_property(Property::new("wsspec.incomplete", notice.as_str()));
+    }
 }
 
 /// A report on one run: cases that fail under the policy are failures.
@@ -74,8 +94,12 @@ pub fn report(report: &RunReport) -> String {
     let several = report.agents.len() > 1;
     let mut junit = Report::new("wsspec");
     for agent in &report.agents {
+        let notice = agent
+            .incomplete
+            .map(|i| crate::model::incomplete_notice(agent.cases.len(), i.selected));
         for section in &agent.sections {
             let mut suite = TestSuite::new(suite_name(&agent.agent, &section.section, several));
+            mark_incomplete(&mut suite, notice.as_ref());
             for case in agent
                 .cases
                 .iter()
@@ -99,7 +123,7 @@ pub fn report(report: &RunReport) -> String {
             junit.add_test_suite(suite);
         }
     }
-    serialize(&junit)
+    serialize(&junit, &report.incomplete_notices())
 }
 
 /// A comparison: regressions and missing cases are failures; everything else passes.
@@ -110,6 +134,7 @@ pub fn comparison(cmp: &Comparison) -> String {
         &cmp.current_agent
     };
     let mut junit = Report::new("wsspec compare");
+    let notice = cmp.incomplete_notice();
     let mut sections: Vec<&str> = Vec::new();
     for c in &cmp.cases {
         if !sections.contains(&c.id.section()) {
@@ -118,6 +143,7 @@ pub fn comparison(cmp: &Comparison) -> String {
     }
     for section in sections {
         let mut suite = TestSuite::new(suite_name(agent, section, false));
+        mark_incomplete(&mut suite, notice.as_ref());
         for c in cmp.cases.iter().filter(|c| c.id.section() == section) {
             let Some(result) = c.shown_result() else {
                 continue;
@@ -134,5 +160,5 @@ pub fn comparison(cmp: &Comparison) -> String {
         }
         junit.add_test_suite(suite);
     }
-    serialize(&junit)
+    serialize(&junit, notice.as_slice())
 }

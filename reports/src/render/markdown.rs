@@ -69,6 +69,17 @@ pub fn fit(doc: String, limit: usize) -> String {
     out
 }
 
+/// The incomplete-run notices as a quote block, first.
+fn incomplete_lines(out: &mut String, notices: &[String]) {
+    for notice in notices {
+        let _ = writeln!(
+            out,
+            "> **{}** — the run was interrupted; cases that did not complete are not in this report.\n",
+            esc(notice)
+        );
+    }
+}
+
 fn details_block(out: &mut String, summary: &str, lines: &[(&str, String)]) {
     let _ = writeln!(out, "<details><summary>{summary}</summary>\n");
     for (label, text) in lines {
@@ -87,6 +98,7 @@ fn html_text(s: &str) -> String {
 /// A report on one run.
 pub fn report(report: &RunReport) -> String {
     let mut out = String::new();
+    incomplete_lines(&mut out, &report.incomplete_notices());
     for agent in &report.agents {
         let t = &agent.totals;
         let mark = if t.passing == t.total { "✅" } else { "❌" };
@@ -175,6 +187,7 @@ pub fn report(report: &RunReport) -> String {
 /// A comparison of two runs.
 pub fn comparison(cmp: &Comparison) -> String {
     let mut out = String::new();
+    incomplete_lines(&mut out, cmp.incomplete_notice().as_slice());
     let regressions = cmp.count(Change::Regression);
     let missing = cmp.count(Change::Missing);
     let title = if cmp.passed() {

@@ -95,6 +95,7 @@ fn counts_table(out: &mut String, rows: &[(String, &Counts)], paint: &Paint) {
 pub fn report(report: &RunReport, color: bool) -> String {
     let paint = Paint { on: color };
     let mut out = String::new();
+    incomplete_lines(&mut out, &report.incomplete_notices(), &paint);
     for agent in &report.agents {
         let t = &agent.totals;
         let _ = writeln!(
@@ -167,6 +168,7 @@ pub fn report(report: &RunReport, color: bool) -> String {
 pub fn comparison(cmp: &Comparison, color: bool) -> String {
     let paint = Paint { on: color };
     let mut out = String::new();
+    incomplete_lines(&mut out, cmp.incomplete_notice().as_slice(), &paint);
     let verdict = if cmp.passed() {
         paint.green("PASS")
     } else {
@@ -260,6 +262,16 @@ pub fn comparison(cmp: &Comparison, color: bool) -> String {
         }
     }
     out
+}
+
+/// The incomplete-run notices, first, then a blank line.
+fn incomplete_lines(out: &mut String, notices: &[String], paint: &Paint) {
+    for notice in notices {
+        let _ = writeln!(out, "{}", paint.red(&paint.bold(notice)));
+    }
+    if !notices.is_empty() {
+        out.push('\n');
+    }
 }
 
 fn agent_name(agent: &str) -> &str {
