@@ -33,6 +33,8 @@
 #   WSSPEC_AGENT          the agent name in the report (default: the Server header)
 #   WSSPEC_TIMEOUT        cap on every case timer, seconds (`wsspec run --timeout`)
 #   WSSPEC_JOBS           cases at once per shard (`wsspec run -j`)
+#   WSSPEC_SHARD          I/N when the gate judges one shard's directory on its own (the
+#                         action's `shard` input): the other shards' cases are not missing
 #   WSSPEC_BASELINE       baseline file (or report directory) to gate against; without
 #                         it every case must pass under the policy
 #   WSSPEC_POLICY         strict (default) or lenient
@@ -75,7 +77,10 @@ select_cases() {
 # A selection narrower than the whole catalog is gated on the cases it ran only.
 partial_selection() {
     local include_text="${WSSPEC_CASES:-}" exclude_text="${WSSPEC_EXCLUDE:-}"
-    [[ -n "${include_text// /}${exclude_text// /}" ]]
+    include_text="${include_text// /}"
+    [[ "$include_text" != "*" ]] || include_text=""
+    local shard="${WSSPEC_SHARD:-1/1}"
+    [[ -n "$include_text${exclude_text// /}" || "${shard#*/}" != 1 ]]
 }
 
 number() {
