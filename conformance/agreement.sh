@@ -8,6 +8,10 @@
 #   conformance/agreement.sh clients [--clients testee,node-ws,python-websockets] [--cases PAT...]
 #                            [--skip-wstest] [--skip-wsspec] [--out DIR]
 #       wstest -m fuzzingserver vs `wsspec serve` on clients.
+#   conformance/agreement.sh tls [--servers echo,node-ws] [--cases PAT...] [--out DIR]
+#       `wsspec run ws://` vs `wsspec run wss://` (certificates made with openssl, --ca) on
+#       the same servers, plain and over TLS (Node: `https` + `ws`); the verdicts must be
+#       equal. Results in DIR/tls/<server>/{ws,wss}/ and DIR/tls/agreement.md.
 #
 #   --servers      comma-separated subjects (default: all three)
 #                    echo               this repo's reference echo server (target/release/echo-server)
@@ -46,13 +50,13 @@ log() { echo "agreement: $*" >&2; }
 die() { echo "agreement: error: $*" >&2; exit 2; }
 
 usage() {
-    sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
 mode=servers
 case "${1:-}" in
-    servers|clients) mode="$1"; shift ;;
+    servers|clients|tls) mode="$1"; shift ;;
 esac
 servers_arg=""
 clients_arg=""
@@ -80,6 +84,10 @@ done
 if [[ "$mode" == servers ]]; then
     [[ -z "$clients_arg" ]] || die "--clients belongs to the clients mode (agreement.sh clients ...)"
     known=("${all_servers[@]}") subjects_arg="$servers_arg" what=server
+elif [[ "$mode" == tls ]]; then
+    [[ -z "$clients_arg" ]] || die "--clients belongs to the clients mode (agreement.sh clients ...)"
+    # wstest is not part of it: the tls mode compares wsspec run over ws:// and wss://.
+    known=(echo node-ws) subjects_arg="$servers_arg" what=server skip_wstest=1
 else
     [[ -z "$servers_arg" ]] || die "--servers belongs to the servers mode"
     known=("${all_clients[@]}") subjects_arg="$clients_arg" what=client
@@ -96,7 +104,8 @@ done
 [[ ${#servers[@]} -gt 0 ]] || die "--${what}s names no $what"
 
 out="${out:-$root/target/agreement}"
-[[ "$mode" == servers ]] || out="$out/clients"
+[[ "$mode" != clients ]] || out="$out/clients"
+[[ "$mode" != tls ]] || out="$out/tls"
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 
@@ -452,6 +461,115 @@ run_wsspec_client() {
     fi
     log "$name: wsspec serve took $(cat "$dir/wsspec.seconds") s (exit status $status)"
 }
+
+# --- tls mode: wsspec run over ws:// and over wss:// on the same servers ------------------
+
+# A CA and a leaf for 127.0.0.1/localhost, made once per output directory.
+make_tls_certs() {
+    local d="$out/certs"
+    [[ -f "$d/cert.pem" && -f "$d/key.pem" && -f "$d/ca.pem" ]] && return 0
+    need openssl "the tls mode makes its test certificates with openssl"
+    mkdir -p "$d"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+        -keyout "$d/ca.key" -out "$d/ca.pem" -subj "/CN=wsspec agreement CA" \
+        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+        2>/dev/null || die "openssl could not make the CA"
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        -keyout "$d/key.pem" -out "$d/leaf.csr" -subj "/CN=localhost" 2>/dev/null \
+        || die "openssl could not make the server key"
+    printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost" "basicConstraints=CA:FALSE" \
+        "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" >"$d/leaf.ext"
+    openssl x509 -req -in "$d/leaf.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+        -days 30 -extfile "$d/leaf.ext" -out "$d/cert.pem" 2>/dev/null \
+        || die "openssl could not sign the server certificate"
+}
+
+# Starts server $1 over TLS on a fresh port (set in $port), logging to $2.
+start_tls_server() {
+    local name="$1" logfile="$2" deadline c="$out/certs"
+    port="$(free_port)"
+    case "$name" in
+        echo)
+            "$bin/echo-server" --listen "127.0.0.1:$port" --tls-cert "$c/cert.pem" --tls-key "$c/key.pem" >"$logfile" 2>&1 &
+            ;;
+        node-ws)
+            NODE_PATH="$deps/node-ws/node_modules" node "$agreement/servers/node-ws/server-tls.js" "$port" "$c/cert.pem" "$c/key.pem" >"$logfile" 2>&1 &
+            ;;
+    esac
+    server_pid=$!
+    deadline=$((SECONDS + 30))
+    until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+        kill -0 "$server_pid" 2>/dev/null || { server_pid=""; log "the $name TLS server exited; its log:"; tail -20 "$logfile" >&2; return 1; }
+        ((SECONDS < deadline)) || { log "the $name TLS server is not listening after 30 s"; return 1; }
+        sleep 0.1
+    done
+}
+
+# wsspec run against server $1 over $2 (ws or wss) into $out/$1/$2.
+run_wsspec_scheme() {
+    local name="$1" scheme="$2" dir="$out/$1" t0 t1 status=0 args
+    rm -rf "${dir:?}/$scheme"
+    mkdir -p "$dir"
+    if [[ "$scheme" == wss ]]; then
+        start_tls_server "$name" "$dir/server-wss.log" || return 1
+        args=(run "wss://127.0.0.1:$port" --ca "$out/certs/ca.pem")
+    else
+        start_server "$name" "$dir/server-ws.log" || return 1
+        args=(run "ws://127.0.0.1:$port")
+    fi
+    args+=(--agent "$name" --out "$dir/$scheme" -q)
+    [[ ${#cases[@]} -eq 0 ]] || args+=(--cases "${cases[@]}")
+    log "$name: wsspec ${args[*]}"
+    t0="$(now)"
+    run_tool "$dir" "$wsspec" "${args[@]}" >"$dir/$scheme.log" 2>&1 || status=$?
+    t1="$(now)"
+    stop_server
+    if ((status > 1)) || [[ ! -f "$dir/$scheme/index.json" ]]; then
+        log "$name: wsspec run over $scheme:// exited with status $status; see $dir/$scheme.log"
+        tail -20 "$dir/$scheme.log" >&2
+        return 1
+    fi
+    log "$name: wsspec run over $scheme:// took $(elapsed "$t0" "$t1") s (exit status $status)"
+}
+
+if [[ "$mode" == tls ]]; then
+    make_tls_certs
+    failed=0
+    compared=()
+    for name in "${servers[@]}"; do
+        [[ "$name" != node-ws ]] || install_node_ws
+        if run_wsspec_scheme "$name" ws && run_wsspec_scheme "$name" wss; then
+            compared+=("$name")
+        else
+            failed=1
+        fi
+    done
+    # Verdict tallies per scheme and every case whose verdicts differ.
+    python3 - "$out" "${compared[@]}" >"$out/agreement.md" <<'PY' || failed=1
+import collections, json, os, sys
+out, names = sys.argv[1], sys.argv[2:]
+def cases(path):
+    index = json.load(open(path))
+    agent = next(iter(index.values()))
+    return {k: (v["behavior"], v["behaviorClose"]) for k, v in agent.items() if k[0].isdigit()}
+print("# wsspec run over ws:// and wss://, case by case\n")
+print("| server | cases | identical verdicts | ws:// outcomes | wss:// outcomes |")
+print("|---|---|---|---|---|")
+bad = []
+for name in names:
+    ws, wss = (cases(os.path.join(out, name, s, "index.json")) for s in ("ws", "wss"))
+    same = sum(ws.get(k) == v for k, v in wss.items())
+    tally = lambda r: ", ".join(f"{v} {n}" for v, n in sorted(collections.Counter(b for b, _ in r.values()).items()))
+    print(f"| {name} | {len(wss)} | {same} | {tally(ws)} | {tally(wss)} |")
+    bad += [f"{name} {k}: ws={ws.get(k)} wss={v}" for k, v in sorted(wss.items()) if ws.get(k) != v]
+    bad += [f"{name} {k}: missing over wss://" for k in sorted(set(ws) - set(wss))]
+print("\n" + ("\n".join(["Disagreements:", ""] + ["- " + b for b in bad]) if bad else "No disagreements."))
+sys.exit(1 if bad else 0)
+PY
+    log "ws:// vs wss:// in $out/agreement.md"
+    cat "$out/agreement.md" >&2
+    exit "$failed"
+fi
 
 failed=0
 for name in "${servers[@]}"; do
