@@ -8,6 +8,7 @@ use crate::compare::Comparison;
 use crate::summary::RunReport;
 
 pub mod cause;
+mod exchange;
 pub mod html;
 pub mod json;
 pub mod junit;

@@ -67,7 +67,7 @@ pub fn clip(s: &str, max: usize) -> String {
 }
 
 /// One received/expected event (`["message", data, isBinary]`, `["pong", data]`, …).
-fn event(e: &Value) -> String {
+pub(crate) fn event(e: &Value) -> String {
     let Some(items) = e.as_array() else {
         return clip(&e.to_string(), 120);
     };
