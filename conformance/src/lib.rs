@@ -4,6 +4,7 @@
 //! the outcome with wstest's rules, and [`cli`] is the command line, one module per
 //! subcommand, so `main.rs` only parses arguments and maps the outcome to an exit status.
 
+pub mod bench;
 pub mod catalog;
 pub mod cli;
 pub mod runner;

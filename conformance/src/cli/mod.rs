@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 use wsspec_reports::{Format, Policy};
 
 pub mod baseline;
+pub mod bench;
 pub mod cases;
 pub mod compare;
 pub mod echo;
@@ -52,6 +53,8 @@ pub enum Command {
     Compare(compare::CompareArgs),
     /// Write a baseline (expected verdicts per case) from a run.
     Baseline(baseline::BaselineArgs),
+    /// Load-test an echo server: messages per second and latency percentiles.
+    Bench(bench::BenchArgs),
     /// Merge report directories (the shards of a run, runs of other agents) into one.
     Merge(merge::MergeArgs),
 }
@@ -65,6 +68,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Report(args) => report::run(&args),
         Command::Compare(args) => compare::run(&args),
         Command::Baseline(args) => baseline::run(&args),
+        Command::Bench(args) => bench::run(&args),
         Command::Merge(args) => merge::run(&args),
     }
 }

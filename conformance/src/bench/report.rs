@@ -1,0 +1,345 @@
+//! The result of a bench run: counts, throughput, latency percentiles and errors, as a
+//! plain table for people and JSON for machines.
+
+use std::fmt::Write as _;
+
+use serde_json::{json, Value};
+
+use super::connection::{latencies, ConnectionStats, Ending, Latencies};
+use super::BenchPlan;
+
+/// The distinct problems kept, with how often each happened.
+const MAX_PROBLEMS: usize = 8;
+
+/// The percentiles reported, as (label, quantile).
+pub const PERCENTILES: [(&str, f64); 4] = [
+    ("p50", 0.50),
+    ("p90", 0.90),
+    ("p99", 0.99),
+    ("p99.9", 0.999),
+];
+
+/// Everything a run measured.
+#[derive(Debug, Clone)]
+pub struct BenchReport {
+    /// The URL benchmarked.
+    pub target: String,
+    /// The plan it ran.
+    pub plan: BenchPlan,
+    /// Connections that opened.
+    pub opened: u32,
+    /// Messages sent, over the whole run.
+    pub sent: u64,
+    /// Messages echoed intact, over the whole run.
+    pub echoed: u64,
+    /// Messages never echoed (their connection failed first).
+    pub unanswered: u64,
+    /// Latencies of the messages due in the measured window (nanoseconds).
+    pub latencies: Latencies,
+    /// Connections that could not be opened.
+    pub connect_errors: u64,
+    /// Connections failed for a broken rule or a wrong echo.
+    pub protocol_errors: u64,
+    /// Connections ended because an echo or the close did not come in time.
+    pub timeouts: u64,
+    /// Connections the server closed or dropped while messages were due.
+    pub disconnects: u64,
+    /// The distinct problems, most frequent first, with their counts.
+    pub problems: Vec<(String, u64)>,
+}
+
+impl BenchReport {
+    /// An empty report for `plan`.
+    pub fn new(target: String, plan: &BenchPlan) -> BenchReport {
+        BenchReport {
+            target,
+            plan: plan.clone(),
+            opened: 0,
+            sent: 0,
+            echoed: 0,
+            unanswered: 0,
+            latencies: latencies(plan.timeout),
+            connect_errors: 0,
+            protocol_errors: 0,
+            timeouts: 0,
+            disconnects: 0,
+            problems: Vec::new(),
+        }
+    }
+
+    /// Adds one connection's outcome.
+    pub fn add(&mut self, stats: &ConnectionStats) {
+        self.sent += stats.sent;
+        self.echoed += stats.echoed;
+        self.unanswered += stats.unanswered;
+        self.latencies
+            .add(&stats.latencies)
+            .expect("every histogram of a run has the same bounds");
+        let problem = match &stats.ending {
+            Ending::Finished => {
+                self.opened += 1;
+                return;
+            }
+            Ending::ConnectFailed(why) => {
+                self.connect_errors += 1;
+                why
+            }
+            Ending::ProtocolError(why) => {
+                self.opened += 1;
+                self.protocol_errors += 1;
+                why
+            }
+            Ending::TimedOut(why) => {
+                self.opened += 1;
+                self.timeouts += 1;
+                why
+            }
+            Ending::Disconnected(why) => {
+                self.opened += 1;
+                self.disconnects += 1;
+                why
+            }
+        };
+        if let Some((_, n)) = self.problems.iter_mut().find(|(p, _)| p == problem) {
+            *n += 1;
+        } else if self.problems.len() < MAX_PROBLEMS {
+            self.problems.push((problem.clone(), 1));
+        }
+        self.problems.sort_by_key(|p| std::cmp::Reverse(p.1));
+    }
+
+    /// Messages due in the measured window and echoed: the histogram's sample count.
+    pub fn measured(&self) -> u64 {
+        self.latencies.len()
+    }
+
+    /// Connections that failed in any way.
+    pub fn errors(&self) -> u64 {
+        self.connect_errors + self.protocol_errors + self.timeouts + self.disconnects
+    }
+
+    /// Measured messages per second.
+    pub fn messages_per_sec(&self) -> f64 {
+        self.measured() as f64 / self.plan.duration.as_secs_f64()
+    }
+
+    /// Measured payload echoed per second, in MB (10^6 octets), one way.
+    pub fn megabytes_per_sec(&self) -> f64 {
+        self.messages_per_sec() * self.plan.size as f64 / 1e6
+    }
+
+    /// A latency quantile in milliseconds; `None` when nothing was measured.
+    pub fn latency_ms(&self, quantile: f64) -> Option<f64> {
+        (!self.latencies.is_empty())
+            .then(|| self.latencies.value_at_quantile(quantile) as f64 / 1e6)
+    }
+
+    /// The largest latency in milliseconds; `None` when nothing was measured.
+    pub fn max_latency_ms(&self) -> Option<f64> {
+        (!self.latencies.is_empty()).then(|| self.latencies.max() as f64 / 1e6)
+    }
+
+    fn pacing_text(&self) -> String {
+        match self.plan.rate {
+            None => "closed loop (each connection waits for its echo)".to_owned(),
+            Some(rate) => format!("open loop at {rate} msg/s in total"),
+        }
+    }
+
+    /// The plain table printed on standard output.
+    pub fn to_table(&self) -> String {
+        let p = &self.plan;
+        let mut rows: Vec<(String, String)> = vec![
+            ("target".into(), self.target.clone()),
+            (
+                "connections".into(),
+                format!("{} ({} opened)", p.connections, self.opened),
+            ),
+            (
+                "messages".into(),
+                format!(
+                    "{} B {}{}",
+                    p.size,
+                    p.kind.name(),
+                    if p.deflate {
+                        ", permessage-deflate offered"
+                    } else {
+                        ""
+                    }
+                ),
+            ),
+            ("pacing".into(), self.pacing_text()),
+            (
+                "time".into(),
+                format!(
+                    "{} s measured after {} s warm-up",
+                    p.duration.as_secs_f64(),
+                    p.warmup.as_secs_f64()
+                ),
+            ),
+            (
+                "measured".into(),
+                format!(
+                    "{} messages ({} sent, {} echoed, {} unanswered in the whole run)",
+                    self.measured(),
+                    self.sent,
+                    self.echoed,
+                    self.unanswered
+                ),
+            ),
+            (
+                "throughput".into(),
+                format!(
+                    "{:.1} msg/s, {:.2} MB/s",
+                    self.messages_per_sec(),
+                    self.megabytes_per_sec()
+                ),
+            ),
+        ];
+        for (label, q) in PERCENTILES {
+            rows.push((format!("latency {label}"), ms(self.latency_ms(q))));
+        }
+        rows.push(("latency max".into(), ms(self.max_latency_ms())));
+        rows.push((
+            "errors".into(),
+            format!(
+                "connect {}, protocol {}, timeouts {}, disconnects {}",
+                self.connect_errors, self.protocol_errors, self.timeouts, self.disconnects
+            ),
+        ));
+        for (problem, n) in &self.problems {
+            rows.push(("".into(), format!("{n} × {problem}")));
+        }
+        let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+        let mut out = String::new();
+        for (k, v) in rows {
+            let _ = writeln!(out, "{k:width$}  {v}");
+        }
+        out
+    }
+
+    /// The machine-readable form (`--json`).
+    pub fn to_json(&self) -> Value {
+        let p = &self.plan;
+        let mut latency = serde_json::Map::new();
+        for (label, q) in PERCENTILES {
+            latency.insert(label.to_owned(), json!(self.latency_ms(q)));
+        }
+        latency.insert("max".into(), json!(self.max_latency_ms()));
+        latency.insert(
+            "mean".into(),
+            json!((!self.latencies.is_empty()).then(|| self.latencies.mean() / 1e6)),
+        );
+        json!({
+            "target": self.target,
+            "connections": p.connections,
+            "connections_opened": self.opened,
+            "size": p.size,
+            "payload": p.kind.name(),
+            "deflate": p.deflate,
+            "pacing": if p.rate.is_some() { "open-loop" } else { "closed-loop" },
+            "rate": p.rate,
+            "warmup_s": p.warmup.as_secs_f64(),
+            "duration_s": p.duration.as_secs_f64(),
+            "timeout_s": p.timeout.as_secs_f64(),
+            "sent": self.sent,
+            "echoed": self.echoed,
+            "unanswered": self.unanswered,
+            "measured": self.measured(),
+            "messages_per_s": self.messages_per_sec(),
+            "mb_per_s": self.megabytes_per_sec(),
+            "latency_ms": latency,
+            "errors": {
+                "connect": self.connect_errors,
+                "protocol": self.protocol_errors,
+                "timeouts": self.timeouts,
+                "disconnects": self.disconnects,
+            },
+            "problems": self.problems.iter()
+                .map(|(what, count)| json!({"what": what, "count": count}))
+                .collect::<Vec<_>>(),
+        })
+    }
+}
+
+fn ms(v: Option<f64>) -> String {
+    v.map_or("-".to_owned(), |v| format!("{v:.3} ms"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn finished(latencies_ms: &[u64]) -> ConnectionStats {
+        let mut h = latencies(Duration::from_secs(10));
+        for l in latencies_ms {
+            h.record(l * 1_000_000).unwrap();
+        }
+        ConnectionStats {
+            sent: latencies_ms.len() as u64,
+            echoed: latencies_ms.len() as u64,
+            unanswered: 0,
+            latencies: h,
+            ending: Ending::Finished,
+        }
+    }
+
+    #[test]
+    fn merges_connections_and_counts_each_kind_of_error() {
+        let plan = BenchPlan {
+            duration: Duration::from_secs(2),
+            size: 1000,
+            ..BenchPlan::default()
+        };
+        let mut r = BenchReport::new("ws://x:1".into(), &plan);
+        r.add(&finished(&[1, 2, 3]));
+        r.add(&finished(&[4]));
+        r.add(&ConnectionStats {
+            sent: 5,
+            echoed: 2,
+            unanswered: 3,
+            ending: Ending::TimedOut("no echo".into()),
+            ..finished(&[5, 6])
+        });
+        r.add(&ConnectionStats {
+            ending: Ending::ConnectFailed("refused".into()),
+            ..finished(&[])
+        });
+        r.add(&ConnectionStats {
+            ending: Ending::ConnectFailed("refused".into()),
+            ..finished(&[])
+        });
+        assert_eq!((r.opened, r.sent, r.echoed, r.unanswered), (3, 9, 6, 3));
+        assert_eq!(r.measured(), 6);
+        assert_eq!((r.connect_errors, r.timeouts, r.errors()), (2, 1, 3));
+        assert_eq!(
+            r.problems,
+            vec![("refused".to_owned(), 2), ("no echo".to_owned(), 1)]
+        );
+        assert_eq!(r.messages_per_sec(), 3.0);
+        assert_eq!(r.megabytes_per_sec(), 0.003);
+        let max = r.max_latency_ms().unwrap();
+        assert!((5.99..=6.01).contains(&max), "{max}");
+        let p50 = r.latency_ms(0.5).unwrap();
+        assert!((2.99..=3.01).contains(&p50), "{p50}");
+    }
+
+    #[test]
+    fn json_and_table_say_nothing_was_measured_without_inventing_latencies() {
+        let mut r = BenchReport::new("ws://x:1".into(), &BenchPlan::default());
+        r.add(&ConnectionStats {
+            ending: Ending::ConnectFailed("refused".into()),
+            ..finished(&[])
+        });
+        let j = r.to_json();
+        assert_eq!(j["measured"], 0);
+        assert!(j["latency_ms"]["p99"].is_null());
+        assert_eq!(j["errors"]["connect"], 1);
+        assert_eq!(j["problems"][0]["what"], "refused");
+        let t = r.to_table();
+        assert!(t.contains("latency p99.9  -"), "{t}");
+        assert!(t.contains("1 × refused"), "{t}");
+    }
+}
