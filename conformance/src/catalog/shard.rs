@@ -87,18 +87,28 @@ impl Shard {
     /// catalog order. Every shard of a selection of at least `count` cases gets at
     /// least one case; a smaller selection is an error rather than an empty run.
     pub fn select<'a>(self, selected: &[&'a Case]) -> Result<Vec<&'a Case>, ShardError> {
-        if selected.len() < self.count {
+        self.pick(selected, |case| case.expected_duration)
+    }
+
+    /// [`Shard::select`] for any list of cases in catalog order (e.g. what `wsspec
+    /// serve` serves), each weighed by `duration`.
+    pub fn pick<T: Clone>(
+        self,
+        items: &[T],
+        duration: impl Fn(&T) -> Duration,
+    ) -> Result<Vec<T>, ShardError> {
+        if items.len() < self.count {
             return Err(ShardError::MoreShardsThanCases {
                 count: self.count,
-                cases: selected.len(),
+                cases: items.len(),
             });
         }
-        let durations: Vec<Duration> = selected.iter().map(|c| c.expected_duration).collect();
+        let durations: Vec<Duration> = items.iter().map(duration).collect();
         Ok(assign(&durations, self.count)
             .into_iter()
-            .zip(selected)
+            .zip(items)
             .filter(|(shard, _)| *shard == self.index - 1)
-            .map(|(_, case)| *case)
+            .map(|(_, item)| item.clone())
             .collect())
     }
 }
