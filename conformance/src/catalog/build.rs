@@ -31,6 +31,7 @@ pub(super) fn case(
         report_compression_ratio: false,
         timing_sensitive: false,
         expected_duration: QUICK,
+        wsspec: None,
     }
 }
 

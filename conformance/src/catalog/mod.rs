@@ -32,9 +32,11 @@ mod s6_utf8;
 mod s7_close;
 mod s9_limits;
 pub mod shard;
+pub mod wsspec;
 
 pub use pattern::{select, CasePattern, PatternError};
 pub use shard::{Shard, ShardError};
+pub use wsspec::Peer;
 
 /// One case of the catalog.
 #[derive(Debug, Clone)]
@@ -84,6 +86,9 @@ pub struct Case {
     /// About how long the case takes against a conformant peer, for scheduling (longest
     /// first) and shards.
     pub expected_duration: Duration,
+    /// What a case of wsspec's own sections (100–105) adds: its RFC rule, what a
+    /// conformant peer does, how it runs. `None` for Autobahn's cases.
+    pub wsspec: Option<wsspec::Spec>,
 }
 
 /// One thing the suite does, in order, once the connection is open.
@@ -449,6 +454,8 @@ pub enum Check {
 /// Rules applied after `behavior` and `behaviorClose` are known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Post {
+    /// A rule of wsspec's own sections that wstest's lists cannot express.
+    Rule(wsspec::Rule),
     /// None.
     None,
     /// Section 7: a WRONG CODE close also makes `behavior` FAILED, with the close result.
@@ -483,6 +490,74 @@ pub fn autobahn() -> &'static [Case] {
         cases.extend(s12_deflate::cases());
         cases
     })
+}
+
+/// Which cases a run draws from (`--suite`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Suite {
+    /// Autobahn's 517 cases (sections 1–13).
+    #[default]
+    Autobahn,
+    /// wsspec's own sections (100–105).
+    Wsspec,
+    /// Both, Autobahn's first.
+    All,
+}
+
+impl Suite {
+    /// The names `--suite` takes.
+    pub const NAMES: [&'static str; 3] = ["autobahn", "wsspec", "all"];
+}
+
+impl std::str::FromStr for Suite {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Suite, String> {
+        match s {
+            "autobahn" => Ok(Suite::Autobahn),
+            "wsspec" => Ok(Suite::Wsspec),
+            "all" => Ok(Suite::All),
+            other => Err(format!(
+                "unknown suite {other:?}: use {}",
+                Suite::NAMES.join(", ")
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Suite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(Suite::NAMES[*self as usize])
+    }
+}
+
+/// The cases of `suite` that can test `peer` (every case of the suite when `None`), in
+/// id order. Built once each.
+pub fn suite(suite: Suite, peer: Option<Peer>) -> &'static [Case] {
+    static WSSPEC: OnceLock<Vec<Case>> = OnceLock::new();
+    static SUITES: [OnceLock<Vec<Case>>; 6] = [const { OnceLock::new() }; 6];
+    let ours = || WSSPEC.get_or_init(wsspec::cases);
+    let slot = match peer {
+        None => 0,
+        Some(Peer::Server) => 1,
+        Some(Peer::Client) => 2,
+    };
+    let tested = move |case: &&Case| peer.map_or(true, |p| case.tests(p));
+    match suite {
+        Suite::Autobahn => autobahn(),
+        Suite::Wsspec if peer.is_none() => ours(),
+        Suite::Wsspec => {
+            SUITES[slot].get_or_init(|| ours().iter().filter(tested).cloned().collect())
+        }
+        Suite::All => SUITES[3 + slot].get_or_init(|| {
+            autobahn()
+                .iter()
+                .chain(ours())
+                .filter(tested)
+                .cloned()
+                .collect()
+        }),
+    }
 }
 
 /// The case with this id, if the catalog has it.

@@ -51,6 +51,7 @@ use super::messages::{
     CachedMessage, MessageCache, MessageSet, MessageSetKey, SUITE_DEFLATE_LEVEL,
 };
 use super::record::Recorder;
+use super::split::Splitter;
 use super::verdict::{initial, judge, Ending, Outcome};
 use crate::catalog::render::bin_log_data;
 use crate::catalog::{Case, Check, Event, FrameSpec, Payload, Step};
@@ -86,6 +87,9 @@ pub struct Settings {
     pub user_agent: String,
     /// `wss://`: connect over TLS with this client (`None`: plain `ws://`).
     pub tls: Option<wsspec_autobahn::tls::TlsClient>,
+    /// The largest message the peer says it accepts (`--peer-max-message`), for the
+    /// cases of section 103.2; `None` makes them UNIMPLEMENTED.
+    pub peer_max_message: Option<usize>,
 }
 
 impl Default for Settings {
@@ -102,6 +106,7 @@ impl Default for Settings {
             },
             user_agent: concat!("wsspec/", env!("CARGO_PKG_VERSION")).to_owned(),
             tls: None,
+            peer_max_message: None,
         }
     }
 }
@@ -1282,10 +1287,14 @@ pub async fn run_case<S: Stream>(
 
     // The opening handshake, bounded by the open timeout.
     let handshake = async {
-        writer
-            .write_all(&request_bytes)
-            .await
-            .map_err(|e| format!("cannot send the opening handshake: {e}"))?;
+        match case.split() {
+            Some(split) => {
+                super::split::write_all(&mut writer, &request_bytes, &mut Splitter::new(split))
+                    .await
+            }
+            None => writer.write_all(&request_bytes).await,
+        }
+        .map_err(|e| format!("cannot send the opening handshake: {e}"))?;
         let mut parser = ResponseParser::new(&request, &settings.limits);
         let mut buf = vec![0u8; 4096];
         let mut raw = Vec::new();
@@ -1384,6 +1393,8 @@ where
     }
     let mut buf = vec![0u8; 64 * 1024];
     let mut writing: Option<(Write, usize)> = None;
+    // Section 104: every write cut into pieces, each a write of its own.
+    let mut splitter = fuzzer.case.split().map(Splitter::new);
     while fuzzer.state != State::Closed {
         if writing.is_none() {
             if let Some(next) = fuzzer.out.pop_front() {
@@ -1394,6 +1405,10 @@ where
         let deadline = fuzzer.next_deadline();
         let wake = {
             let chunk: &[u8] = writing.as_ref().map_or(&[], |(w, at)| &w.data[*at..]);
+            let chunk = match &mut splitter {
+                Some(splitter) if !chunk.is_empty() => &chunk[..splitter.piece(chunk.len())],
+                _ => chunk,
+            };
             tokio::select! {
                 r = reader.read(&mut buf) => Wake::Read(r),
                 w = writer.write(chunk), if !chunk.is_empty() => Wake::Wrote(w),
@@ -1406,6 +1421,10 @@ where
             }
             Wake::Read(Ok(n)) => fuzzer.receive(&buf[..n]),
             Wake::Wrote(Ok(n)) => {
+                if splitter.as_mut().is_some_and(|s| s.wrote(n)) {
+                    let _ = writer.flush().await;
+                    tokio::task::yield_now().await;
+                }
                 if let Some((w, at)) = &mut writing {
                     *at += n;
                     if *at >= w.data.len() {

@@ -119,6 +119,7 @@ pub fn judge(
 
     match &case.post {
         Post::None => {}
+        Post::Rule(rule) => super::wsspec::apply_rule(rule, received, ending, &mut outcome),
         Post::WrongCodeFails => {
             if outcome.behavior_close == Verdict::WrongCode {
                 outcome.behavior = Verdict::Failed;
@@ -183,6 +184,7 @@ mod tests {
             report_compression_ratio: false,
             timing_sensitive: false,
             expected_duration: Duration::ZERO,
+            wsspec: None,
         }
     }
 
