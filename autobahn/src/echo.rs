@@ -269,6 +269,8 @@ pub async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(
         &[("Server", &options.server_name)],
     );
     stream.write_all(&response).await?;
+    // What an idle connection keeps is what its task holds: not the handshake.
+    drop((request, response, extensions));
     let config = Config {
         limits: options.limits,
         deflate: agreed.map(|(config, _)| config),
@@ -298,7 +300,9 @@ async fn read_head<S: AsyncRead + Unpin>(
     options: &EchoOptions,
 ) -> io::Result<Result<(RequestHead, Vec<u8>), HandshakeError>> {
     let mut buffer = HeadBuffer::new(&options.limits);
-    let mut chunk = [0u8; 4096];
+    // On the heap, not in the future: an array here would stay part of every
+    // connection's task for its whole life.
+    let mut chunk = vec![0u8; 4096];
     let read_all = async {
         loop {
             let n = stream.read(&mut chunk).await?;

@@ -64,7 +64,7 @@ pub const SHUTDOWN_REASON: &str = "server shutting down";
 
 /// The first read buffer; it doubles up to [`MAX_READ_CHUNK`] while reads fill it, so
 /// an idle connection costs little and a 16 MiB message still arrives in few reads.
-const FIRST_READ_CHUNK: usize = 4 * 1024;
+const FIRST_READ_CHUNK: usize = 1024;
 const MAX_READ_CHUNK: usize = 256 * 1024;
 
 /// Drives `conn` over `stream` until the connection ends. `initial` holds bytes that
