@@ -8,3 +8,4 @@ pub mod bench;
 pub mod catalog;
 pub mod cli;
 pub mod runner;
+pub mod serve;

@@ -19,6 +19,7 @@ pub mod echo;
 pub mod merge;
 pub mod report;
 pub mod run;
+pub mod serve;
 
 /// Exit status: everything passed.
 pub const EXIT_PASS: u8 = 0;
@@ -43,6 +44,10 @@ pub enum Command {
     /// Test a WebSocket server with the Autobahn catalog (without a URL: the built-in
     /// reference echo server); write a report; exit 1 if a case fails or regresses.
     Run(run::RunArgs),
+    /// Test WebSocket clients: serve the catalog as wstest's fuzzing server does
+    /// (/getCaseCount, /runCase, /updateReports, …), to several clients at once; write a
+    /// report; exit 1 if a case fails or regresses.
+    Serve(serve::ServeArgs),
     /// List the catalog's cases.
     Cases(cases::CasesArgs),
     /// Run the reference echo server.
@@ -63,6 +68,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Run(args) => run::run(&args),
+        Command::Serve(args) => serve::run(&args),
         Command::Cases(args) => cases::run(&args),
         Command::Echo(args) => echo::run(&args),
         Command::Report(args) => report::run(&args),
