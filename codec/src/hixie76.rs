@@ -1160,7 +1160,9 @@ pub fn encode_length_prefixed(frame_type: u8, payload: &[u8], out: &mut Vec<u8>)
 pub enum Event {
     /// A text message.
     Text(String),
-    /// The peer's closing frame; the answer has been queued if we had not closed first.
+    /// The peer's closing frame. Taking this event queues the answer (unless we closed
+    /// first), so what the caller sent in reply to the events before it (an echo) goes
+    /// out before the closing frame.
     Close,
 }
 
@@ -1170,7 +1172,8 @@ pub enum Event {
 pub struct SendAfterClose;
 
 /// A hixie-76 connection after the handshake, in either role: bytes in, events out;
-/// text in, bytes out. It answers the peer's closing frame with `0xFF 0x00` once.
+/// text in, bytes out. It answers the peer's closing frame with `0xFF 0x00` once, when
+/// [`Event::Close`] is taken.
 #[derive(Debug, Clone)]
 pub struct Hixie76Connection {
     decoder: FrameDecoder,
@@ -1203,16 +1206,19 @@ impl Hixie76Connection {
                 Decoded::Frame(Frame::Close) => {
                     self.close_received = true;
                     self.events.push_back(Event::Close);
-                    self.close();
                 }
             }
         }
         Ok(())
     }
 
-    /// The next received event, oldest first.
+    /// The next received event, oldest first. Taking [`Event::Close`] answers it.
     pub fn next_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        let event = self.events.pop_front();
+        if event == Some(Event::Close) {
+            self.close();
+        }
+        event
     }
 
     /// Queues a text message.

@@ -689,6 +689,23 @@ fn draft76_1_4_peer_close_is_answered_once() {
     assert!(conn.send_text("late").is_err());
 }
 
+/// Found by wsspec's 105.3.1: a text frame and the closing frame in one read made the
+/// echo server answer the close first, so the echo was refused (sent after close).
+#[test]
+fn draft76_1_4_replies_to_frames_before_the_close_go_out_before_its_answer() {
+    let mut conn = Hixie76Connection::new(Limits::default());
+    conn.receive_data(b"\x00Bye\xff\xff\x00").unwrap();
+    assert!(conn.data_to_send().is_empty(), "nothing answered before it is read");
+    assert_eq!(conn.next_event(), Some(Event::Text("Bye".into())));
+    conn.send_text("Bye").unwrap();
+    assert_eq!(conn.next_event(), Some(Event::Close));
+    let mut expected = Vec::new();
+    encode_text("Bye", &mut expected);
+    encode_close(&mut expected);
+    assert_eq!(conn.data_to_send(), expected);
+    assert!(conn.is_closed());
+}
+
 #[test]
 fn draft76_1_4_our_close_is_not_repeated_when_the_peer_answers() {
     let mut conn = Hixie76Connection::new(Limits::default());
