@@ -695,7 +695,10 @@ fn draft76_1_4_peer_close_is_answered_once() {
 fn draft76_1_4_replies_to_frames_before_the_close_go_out_before_its_answer() {
     let mut conn = Hixie76Connection::new(Limits::default());
     conn.receive_data(b"\x00Bye\xff\xff\x00").unwrap();
-    assert!(conn.data_to_send().is_empty(), "nothing answered before it is read");
+    assert!(
+        conn.data_to_send().is_empty(),
+        "nothing answered before it is read"
+    );
     assert_eq!(conn.next_event(), Some(Event::Text("Bye".into())));
     conn.send_text("Bye").unwrap();
     assert_eq!(conn.next_event(), Some(Event::Close));
