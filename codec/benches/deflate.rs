@@ -184,5 +184,69 @@ fn bench_deflate(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench_deflate);
+/// Small windows (RFC 7692 `*_max_window_bits` 9..=12, as Autobahn's 13.3/13.5/13.7 ask
+/// of a server), level 1, context kept: wsspec's own small-window compressor against
+/// zlib-rs through flate2 with the same window bits and level. Both outputs are checked
+/// to inflate back to the input before anything is timed.
+fn bench_small_window(c: &mut Criterion) {
+    let data = json_text(128 << 10);
+    let mut group = c.benchmark_group("deflate_small_window");
+    group.throughput(Throughput::Bytes(data.len() as u64));
+    for bits in 9..=12u8 {
+        let config = DeflateConfig {
+            server_max_window_bits: bits,
+            ..DeflateConfig::default()
+        };
+        let mut ours = PerMessageDeflate::new(Role::Server, config).with_level(1);
+        let mut zlib = Compress::new_with_window_bits(Compression::new(1), false, bits);
+        let mut out = Vec::new();
+        ours.compress(&data, &mut out);
+        let mut rx = PerMessageDeflate::new(Role::Client, config);
+        let mut back = Vec::new();
+        rx.decompress(&out, &mut back, usize::MAX).unwrap();
+        rx.finish_message(&mut back, usize::MAX).unwrap();
+        assert_eq!(back, data);
+        group.bench_with_input(BenchmarkId::new("wsspec", bits), &data, |b, data| {
+            b.iter(|| {
+                out.clear();
+                ours.compress(black_box(data), &mut out);
+                black_box(out.len())
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("zlib-rs", bits), &data, |b, data| {
+            b.iter(|| {
+                out.clear();
+                let mut rest = &data[..];
+                loop {
+                    if out.len() == out.capacity() {
+                        out.reserve(rest.len() / 2 + 64);
+                    }
+                    let before = zlib.total_in();
+                    zlib.compress_vec(rest, &mut out, FlushCompress::Sync)
+                        .unwrap();
+                    rest = &rest[(zlib.total_in() - before) as usize..];
+                    if rest.is_empty() && out.len() < out.capacity() {
+                        break;
+                    }
+                }
+                black_box(out.len())
+            })
+        });
+        let mut zout = Vec::new();
+        flate2_compress(
+            &mut Compress::new_with_window_bits(Compression::new(1), false, bits),
+            &data,
+            &mut zout,
+        );
+        println!(
+            "deflate_small_window/{bits}: wsspec {} octets, zlib-rs {} octets (of {})",
+            out.len(),
+            zout.len(),
+            data.len()
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_deflate, bench_small_window);
 criterion_main!(benches);

@@ -11,21 +11,24 @@
 //! 3. **Payload transformation** (§7.2): [`PerMessageDeflate`] compresses whole messages
 //!    and inflates received ones piece by piece, never past a size limit.
 //!
-//! # Window bits 8
+//! # Small windows
 //!
 //! RFC 7692 allows LZ77 windows of 2^8..=2^15 bytes, but zlib (and every backend of
 //! `flate2` that takes window bits) cannot produce a raw DEFLATE stream with an 8-bit
 //! window: it refuses, or silently uses 9 bits, which could emit back-references up to
-//! 512 bytes that a peer with a 256-byte window cannot resolve. wsspec therefore:
+//! 512 bytes that a peer with a 256-byte window cannot resolve. And zlib-rs, like
+//! zlib-ng, keeps a 64 K-entry hash table whatever the window, rewriting all of it each
+//! time a small window slides: with 9 bits that is every 512 octets, and compressing
+//! costs several times what it does with 15. wsspec therefore:
 //!
-//! - **compresses** with a 256-byte limit by emitting stored (uncompressed) DEFLATE
-//!   blocks only. Stored blocks contain no back-references at all, so the stream is valid
-//!   for any window size, whatever the backend does internally. This is only reached
-//!   when a server *requires* `client_max_window_bits=8` of our client, or when a server
-//!   policy explicitly opts in with [`ServerDeflatePolicy::accept_server_max_window_bits_8`];
+//! - **compresses** windows of 2^8..=2^12 bytes with its own compressor
+//!   (`deflate/small_window.rs`: a hash table sized to the window, greedy matching,
+//!   fixed Huffman codes, never a distance beyond the window), at every level but 0,
+//!   and larger windows with zlib;
 //! - as a **server**, declines offers that demand `server_max_window_bits=8` by default
 //!   (§7.1.2.1 allows only "the same or smaller value" in the answer, so there is no
-//!   valid larger alternative; declining lets the client's next offer win);
+//!   valid larger alternative; declining lets the client's next offer win), unless a
+//!   policy opts in with [`ServerDeflatePolicy::accept_server_max_window_bits_8`];
 //! - **decompresses** with a 9-bit window when the peer agreed to 8: a larger window
 //!   decodes every stream a smaller one does.
 //!
@@ -42,6 +45,10 @@
 //! may want to accept either.
 
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+
+mod small_window;
+
+use small_window::SmallWindowDeflater;
 
 use crate::handshake::{ExtensionOffer, ExtensionParam};
 use crate::{CloseCode, Opcode, Role};
@@ -652,11 +659,9 @@ fn answer_fits(p: &Params, offer: &DeflateOffer) -> Result<DeflateConfig, Deflat
 pub struct PerMessageDeflate {
     role: Role,
     config: DeflateConfig,
-    compressor: Compress,
-    /// The window-bits argument given to zlib (9..=15).
+    compressor: Compressor,
+    /// Our side's window bits (8..=15).
     compress_window_bits: u8,
-    /// Window bits 8: only stored blocks are emitted (see the module docs).
-    compress_stored_only: bool,
     compress_level: u32,
     compress_no_context_takeover: bool,
     decompressor: Decompress,
@@ -675,15 +680,13 @@ impl PerMessageDeflate {
     pub fn new(role: Role, config: DeflateConfig) -> Self {
         let (ours_nct, ours_bits) = config.side(role);
         let (peer_nct, peer_bits) = config.side(role.peer());
-        let compress_stored_only = ours_bits <= 8;
-        let compress_window_bits = ours_bits.clamp(9, DEFAULT_WINDOW_BITS);
+        let compress_window_bits = ours_bits.clamp(8, DEFAULT_WINDOW_BITS);
         let compress_level = Compression::default().level();
         PerMessageDeflate {
             role,
             config,
-            compressor: make_compressor(compress_level, compress_stored_only, compress_window_bits),
+            compressor: Compressor::new(compress_level, compress_window_bits),
             compress_window_bits,
-            compress_stored_only,
             compress_level,
             compress_no_context_takeover: ours_nct,
             // 9 bits decode everything an 8-bit window can produce.
@@ -698,14 +701,11 @@ impl PerMessageDeflate {
     }
 
     /// Sets the compression level, 0 (stored) ..= 9 (best); larger values are clamped
-    /// to 9. With an 8-bit window the level is ignored: only stored blocks are sent.
+    /// to 9. Windows of 2^12 bytes and less are compressed by wsspec's own small-window
+    /// compressor at every level but 0 (see the module docs).
     pub fn with_level(mut self, level: u32) -> Self {
         self.compress_level = level.min(9);
-        self.compressor = make_compressor(
-            self.compress_level,
-            self.compress_stored_only,
-            self.compress_window_bits,
-        );
+        self.compressor = Compressor::new(self.compress_level, self.compress_window_bits);
         self
     }
 
@@ -724,37 +724,9 @@ impl PerMessageDeflate {
     /// (§7.2.1). The context is reset afterwards if our side agreed to no context
     /// takeover (§7.1.1). An empty payload compresses to the single octet `00`.
     pub fn compress(&mut self, payload: &[u8], out: &mut Vec<u8>) {
-        let start = out.len();
-        // Enough for stored blocks (5 octets per 64 KiB) plus the flush in one go.
-        out.reserve(payload.len() + payload.len() / 4096 + 64);
-        let mut rest = payload;
-        loop {
-            if out.len() == out.capacity() {
-                out.reserve(rest.len() / 2 + 64);
-            }
-            let before = self.compressor.total_in();
-            self.compressor
-                .compress_vec(rest, out, FlushCompress::Sync)
-                .expect("raw deflate with a sync flush has no failure mode on valid state");
-            rest = &rest[(self.compressor.total_in() - before) as usize..];
-            // zlib's contract: the flush is complete once a call leaves output space.
-            if rest.is_empty() && out.len() < out.capacity() {
-                break;
-            }
-        }
-        if out.len() == start {
-            // zlib emits nothing for a sync flush with no new input after a previous
-            // flush. The message still needs the header of an empty stored block, which
-            // the receiver's appended `00 00 ff ff` completes (§7.2.3.6).
-            out.push(0x00);
-        } else {
-            debug_assert!(
-                out.ends_with(&EMPTY_BLOCK_TAIL),
-                "a sync flush ends with an empty stored block"
-            );
-            if out.ends_with(&EMPTY_BLOCK_TAIL) {
-                out.truncate(out.len() - EMPTY_BLOCK_TAIL.len());
-            }
+        match &mut self.compressor {
+            Compressor::Zlib(zlib) => zlib_sync_flush(zlib, payload, out),
+            Compressor::SmallWindow(small) => small.compress(payload, out),
         }
         if self.compress_no_context_takeover {
             self.compressor.reset();
@@ -878,7 +850,68 @@ impl PerMessageDeflate {
     }
 }
 
-fn make_compressor(level: u32, stored_only: bool, window_bits: u8) -> Compress {
-    let level = if stored_only { 0 } else { level };
-    Compress::new_with_window_bits(Compression::new(level), false, window_bits)
+/// The compressor of one side: zlib, or for windows zlib handles badly, wsspec's own.
+#[derive(Debug)]
+enum Compressor {
+    Zlib(Compress),
+    SmallWindow(Box<SmallWindowDeflater>),
+}
+
+impl Compressor {
+    fn new(level: u32, window_bits: u8) -> Compressor {
+        if level > 0 && window_bits <= small_window::MAX_BITS {
+            Compressor::SmallWindow(Box::new(SmallWindowDeflater::new(window_bits)))
+        } else {
+            // Level 0 emits stored blocks only, which are valid for any window, so an
+            // 8-bit window may be handed to zlib as 9.
+            Compressor::Zlib(Compress::new_with_window_bits(
+                Compression::new(level),
+                false,
+                window_bits.max(9),
+            ))
+        }
+    }
+
+    fn reset(&mut self) {
+        match self {
+            Compressor::Zlib(zlib) => zlib.reset(),
+            Compressor::SmallWindow(small) => small.reset(),
+        }
+    }
+}
+
+/// Compresses `payload` with zlib and a sync flush, appending to `out` without the
+/// trailing `00 00 ff ff` (§7.2.1).
+fn zlib_sync_flush(zlib: &mut Compress, payload: &[u8], out: &mut Vec<u8>) {
+    let start = out.len();
+    // Enough for stored blocks (5 octets per 64 KiB) plus the flush in one go.
+    out.reserve(payload.len() + payload.len() / 4096 + 64);
+    let mut rest = payload;
+    loop {
+        if out.len() == out.capacity() {
+            out.reserve(rest.len() / 2 + 64);
+        }
+        let before = zlib.total_in();
+        zlib.compress_vec(rest, out, FlushCompress::Sync)
+            .expect("raw deflate with a sync flush has no failure mode on valid state");
+        rest = &rest[(zlib.total_in() - before) as usize..];
+        // zlib's contract: the flush is complete once a call leaves output space.
+        if rest.is_empty() && out.len() < out.capacity() {
+            break;
+        }
+    }
+    if out.len() == start {
+        // zlib emits nothing for a sync flush with no new input after a previous
+        // flush. The message still needs the header of an empty stored block, which
+        // the receiver's appended `00 00 ff ff` completes (§7.2.3.6).
+        out.push(0x00);
+    } else {
+        debug_assert!(
+            out.ends_with(&EMPTY_BLOCK_TAIL),
+            "a sync flush ends with an empty stored block"
+        );
+        if out.ends_with(&EMPTY_BLOCK_TAIL) {
+            out.truncate(out.len() - EMPTY_BLOCK_TAIL.len());
+        }
+    }
 }

@@ -1003,14 +1003,20 @@ fn rfc7692_7_1_2_window_bits_bound_back_references() {
         if bits >= 10 {
             assert!(payload.len() < 1000, "bits {bits}: repeats found");
         }
-        if bits == 8 {
-            assert!(d.only_stored_blocks, "window 8 sends stored blocks only");
+        if bits <= 12 {
+            // wsspec's own small-window compressor: noise goes out as stored blocks
+            // rather than grow under fixed Huffman codes.
+            assert!(
+                payload.len() <= msg.len() + 8,
+                "bits {bits}: {}",
+                payload.len()
+            );
         }
     }
 }
 
 #[test]
-fn rfc7692_7_1_2_2_client_told_window_8_sends_stored_blocks() {
+fn rfc7692_7_1_2_2_client_told_window_8_still_compresses_within_256_octets() {
     let offer = DeflateOffer::autobahn_default();
     let cfg = client("permessage-deflate; client_max_window_bits=8", &[offer]).unwrap();
     assert_eq!(cfg.client_max_window_bits, 8);
@@ -1020,7 +1026,14 @@ fn rfc7692_7_1_2_2_client_told_window_8_sends_stored_blocks() {
         let msg = text(seed, 5000);
         let payload = deflate(&mut tx, &msg);
         let d = reference_inflate(&payload, &[]).unwrap();
-        assert!(d.only_stored_blocks);
+        assert!(!d.only_stored_blocks);
+        assert!(d.max_distance <= 256, "distance {}", d.max_distance);
+        assert!(
+            payload.len() < msg.len() * 3 / 4,
+            "text compresses: {} of {}",
+            payload.len(),
+            msg.len()
+        );
         assert_eq!(d.out, msg);
         assert_eq!(inflate(&mut rx, &payload).unwrap(), msg);
     }
@@ -1164,9 +1177,6 @@ fn round_trip(
             bits,
             d.max_distance
         );
-        if bits == 8 {
-            prop_assert!(d.only_stored_blocks);
-        }
         history = d.out;
         let keep = history.len().saturating_sub(1 << 15);
         history.drain(..keep);
