@@ -15,7 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use wsspec::catalog::{self, CasePattern};
+use wsspec::catalog::{self, CasePattern, Suite};
 use wsspec::cli::serve::served_cases;
 use wsspec::runner::Settings;
 use wsspec::serve::{self, handshake, ServeOptions, Served, ServedCase, Stop};
@@ -31,6 +31,7 @@ use wsspec_reports::{Policy, Verdict};
 /// The served cases matching `patterns`, from the suite `suite`.
 fn cases(suite: &str, patterns: &[&str]) -> Vec<ServedCase> {
     let include: Vec<CasePattern> = patterns.iter().copied().map(CasePattern::new).collect();
+    let suite: Suite = suite.parse().unwrap();
     serve::select(&served_cases(suite), &include, &[]).expect("valid patterns")
 }
 
@@ -196,6 +197,28 @@ async fn two_clients_run_at_once_and_are_reported_apart() {
     assert_eq!(report["client-b"], subset_verdicts());
     assert!(out.path().join("client_a_case_1_1_1.json").exists());
     assert!(out.path().join("client_b_case_1_1_1.json").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wsspecs_own_sections_run_against_clients_too() {
+    let out = tempfile::tempdir().unwrap();
+    let picked = cases(
+        "wsspec",
+        &["102.1.1", "102.2.2", "103.1.2", "103.4.1", "104.1.1.1.1", "104.2.5.3"],
+    );
+    assert_eq!(picked.len(), 6);
+    let server = Server::start(picked, out.path(), Some(1)).await;
+    run_all(&testee(server.addr, "testee")).await.unwrap();
+    let served = server.finish().await;
+    let report = index(out.path());
+    for (id, verdicts) in &report["testee"] {
+        assert_eq!(verdicts.0, "OK", "{id}: {verdicts:?}");
+        assert_eq!(verdicts.1, "OK", "{id}: {verdicts:?}");
+    }
+    // Every case of wsspec's sections names its rule.
+    for run in &served.agents["testee"] {
+        assert!(run.detail.wsspec_rfc().is_some(), "{}", run.detail.id);
+    }
 }
 
 // ------------------------------------------------------------------ a raw client

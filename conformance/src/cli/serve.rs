@@ -17,7 +17,7 @@ use wsspec_reports::{
 };
 
 use super::{emit, parse_format, parse_policy, stdout_wants_color, EXIT_FAIL, EXIT_PASS};
-use crate::catalog::{self, CasePattern};
+use crate::catalog::{self, CasePattern, Peer, Suite};
 use crate::runner::Settings;
 use crate::serve::{self, handshake, ServeEvent, ServeOptions, ServedCase, Stop};
 
@@ -34,10 +34,11 @@ pub struct ServeArgs {
     /// Cases to leave out, as wstest patterns.
     #[arg(long, num_args = 1.., value_name = "PATTERN")]
     pub exclude: Vec<String>,
-    /// Which cases: autobahn (Autobahn's 517), wsspec (wsspec's own sections for
-    /// clients: 101, the client's opening handshake), or all.
-    #[arg(long, default_value = "autobahn", value_parser = ["autobahn", "wsspec", "all"])]
-    pub suite: String,
+    /// Which cases: autobahn (Autobahn's 517), wsspec (wsspec's own sections that test
+    /// clients: 101 the client's opening handshake, 102 fail-fast UTF-8, 103 limits,
+    /// 104 split delivery), or all.
+    #[arg(long, default_value = "autobahn", value_parser = parse_suite)]
+    pub suite: Suite,
     /// The report directory (wstest's layout: index.json with every agent, one JSON per
     /// agent and case, index.html), written on each /updateReports and on exit.
     #[arg(long, default_value = "wsspec-clients-report", value_name = "DIR")]
@@ -67,22 +68,29 @@ pub struct ServeArgs {
     pub quiet: bool,
 }
 
-/// The cases of a suite that test clients, in id order.
-pub fn served_cases(suite: &str) -> Vec<ServedCase> {
-    let autobahn = || catalog::autobahn().iter().map(ServedCase::Catalog);
-    let ours = || handshake::CASES.iter().map(ServedCase::Handshake);
-    match suite {
-        "wsspec" => ours().collect(),
-        "all" => autobahn().chain(ours()).collect(),
-        _ => autobahn().collect(),
+fn parse_suite(s: &str) -> Result<Suite, String> {
+    s.parse()
+}
+
+/// The cases of `suite` that test clients, in id order: the catalog's, and section 101
+/// unless the suite is Autobahn's alone.
+pub fn served_cases(suite: Suite) -> Vec<ServedCase> {
+    let mut cases: Vec<ServedCase> = catalog::suite(suite, Some(Peer::Client))
+        .iter()
+        .map(ServedCase::Catalog)
+        .collect();
+    if suite != Suite::Autobahn {
+        cases.extend(handshake::CASES.iter().map(ServedCase::Handshake));
+        cases.sort_by_key(ServedCase::id);
     }
+    cases
 }
 
 /// Runs `wsspec serve`.
 pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
     let include: Vec<CasePattern> = args.cases.iter().map(CasePattern::new).collect();
     let exclude: Vec<CasePattern> = args.exclude.iter().map(CasePattern::new).collect();
-    let cases = serve::select(&served_cases(&args.suite), &include, &exclude)?;
+    let cases = serve::select(&served_cases(args.suite), &include, &exclude)?;
     if cases.is_empty() {
         return Err(anyhow!("--exclude leaves no case to serve"));
     }

@@ -1526,7 +1526,17 @@ pub async fn serve_case<S: Stream>(
     response.push_str("\r\n");
     rec.tx_octets(response.as_bytes(), false);
     traffic.preopen_out += response.len() as u64;
-    let sent = tokio::time::timeout(settings.open_timeout, writer.write_all(response.as_bytes()));
+    // Section 104 cuts the answer too, as it cuts the request as client.
+    let answer = async {
+        match case.split() {
+            Some(split) => {
+                super::split::write_all(&mut writer, response.as_bytes(), &mut Splitter::new(split))
+                    .await
+            }
+            None => writer.write_all(response.as_bytes()).await,
+        }
+    };
+    let sent = tokio::time::timeout(settings.open_timeout, answer);
     if !matches!(sent.await, Ok(Ok(()))) {
         let mut run = never_open(
             case,

@@ -612,7 +612,12 @@ async fn handle(mut stream: TcpStream, shared: &Shared) {
             }
             let run = match cases[index - 1] {
                 ServedCase::Catalog(case) => {
-                    runner::serve_case(stream, opening, case, index, settings, &shared.cache).await
+                    let mut run =
+                        runner::serve_case(stream, opening, case, index, settings, &shared.cache)
+                            .await;
+                    // wsspec's own sections: the rule, and expected/actual when not OK.
+                    runner::wsspec::annotate(case, &mut run);
+                    run
                 }
                 ServedCase::Handshake(case) => {
                     handshake::run_case(stream, opening, case, index, settings).await
