@@ -164,3 +164,53 @@ fn markdown_stays_under_the_comment_limit() {
     assert!(md.contains("**Truncated:**"));
     assert!(md.starts_with("## ❌ wsspec: 2000 regressions, 0 missing"));
 }
+
+/// Forty cases broken by one bug read as one finding: the cause once, every id, and
+/// only the first few cases in full (text and Markdown; HTML has them all).
+#[test]
+fn cases_sharing_a_cause_are_listed_once_under_it() {
+    let mut agent = AgentRun {
+        agent: "srv".into(),
+        ..AgentRun::default()
+    };
+    for i in 1..=40 {
+        let mut failed = CaseResult::new(Verdict::Ok, Verdict::Failed);
+        // A server that ignores invalid UTF-8: the suite's timer closes the connection.
+        failed.detail = Some(Box::new(
+            serde_json::from_value(serde_json::json!({
+                "id": format!("6.12.{i}"),
+                "received": [],
+                "expected": {"OK": []},
+                "expectedClose": {"closeCode": [1007], "closedByMe": false, "requireClean": false},
+                "closedByMe": true, "failedByMe": true,
+                "localCloseCode": 1001, "localCloseReason": "Going Away",
+                "resultClose": "The connection was failed by the wrong endpoint"
+            }))
+            .unwrap(),
+        ));
+        agent.cases.insert(CaseId::new(format!("6.12.{i}")), failed);
+    }
+    let run = wsspec_reports::Run {
+        label: "x".into(),
+        kind: wsspec_reports::RunKind::Results,
+        agents: [(agent.agent.clone(), agent)].into(),
+    };
+    let report = RunReport::new(&run, None, Policy::Strict).unwrap();
+    let cause = "The server did not fail the connection; the suite had to close it";
+    let text = render_report(&report, Format::Text, PLAIN);
+    assert_eq!(text.matches(cause).count(), 1, "{text}");
+    assert!(text.contains("40 cases: 6.12.1–6.12.40"), "{text}");
+    assert!(text
+        .contains("Invalid UTF-8 in a text message fails the connection (1007) (RFC 6455 §8.1)"));
+    assert_eq!(text.matches("Actual:").count(), 3);
+    assert!(text.contains("… and 37 more like these"));
+    let md = render_report(&report, Format::Markdown, PLAIN);
+    assert_eq!(
+        md.matches(cause).count(),
+        2,
+        "the table row and the section: {md}"
+    );
+    assert_eq!(md.matches("- **Actual:**").count(), 3);
+    let html = render_report(&report, Format::Html, PLAIN);
+    assert_eq!(html.matches("<dt>What happened</dt>").count(), 40);
+}

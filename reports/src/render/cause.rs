@@ -319,11 +319,7 @@ impl Diagnosis {
     /// The diagnosis of case `id`.
     pub fn of(id: &CaseId, result: &CaseResult) -> Diagnosis {
         let detail = result.detail.as_deref();
-        let peer = if detail.and_then(|d| d.is_server) == Some(true) {
-            "client"
-        } else {
-            "server"
-        };
+        let peer = detail.map_or("server", exchange::peer);
         let cause = Cause {
             rule: rule_of(id, detail),
             symptom: symptom(result),
@@ -346,20 +342,11 @@ impl Diagnosis {
             },
         }
     }
-
-    /// The lines a renderer shows: (label, text).
-    pub fn lines(&self) -> Vec<(&'static str, String)> {
-        [
-            ("Expected", &self.expected),
-            ("Actual", &self.actual),
-            ("Sent", &self.sent),
-            ("Came back", &self.came_back),
-        ]
-        .into_iter()
-        .filter_map(|(label, text)| text.clone().map(|t| (label, t)))
-        .collect()
-    }
 }
+
+/// Cases shown in full under each cause in terminal text and Markdown; the others are
+/// listed by id (the HTML report shows every case).
+pub const EXAMPLES_PER_CAUSE: usize = 3;
 
 /// Failing cases that share a cause.
 #[derive(Debug, Clone)]
@@ -370,7 +357,8 @@ pub struct CauseGroup<'a> {
     pub cases: Vec<&'a ReportCase>,
 }
 
-/// Groups `cases` by cause: groups in the catalog order of their first case, cases in
+/// Groups `cases` by cause. Causes of one rule come together, the rules in the order
+/// of their first case and the causes of a rule in the order of theirs; cases stay in
 /// the order given.
 pub fn group_by_cause<'a>(cases: impl IntoIterator<Item = &'a ReportCase>) -> Vec<CauseGroup<'a>> {
     let mut groups: Vec<CauseGroup<'a>> = Vec::new();
@@ -384,6 +372,8 @@ pub fn group_by_cause<'a>(cases: impl IntoIterator<Item = &'a ReportCase>) -> Ve
             }),
         }
     }
+    let rules: Vec<Rule> = groups.iter().map(|g| g.cause.rule.clone()).collect();
+    groups.sort_by_key(|g| rules.iter().position(|r| *r == g.cause.rule));
     groups
 }
 
@@ -432,6 +422,11 @@ fn symptom(result: &CaseResult) -> Symptom {
         .and_then(Value::as_object)
         .filter(|l| !l.is_empty());
     if lists.is_none() && !matches!(result.behavior, Verdict::Ok | Verdict::Informational) {
+        // wstest's "did not receive … in time" is preset; a peer that closed first is
+        // the better story.
+        if d.closed_by_me == Some(false) {
+            return Symptom::ClosedFirst;
+        }
         if let Some(text) = d.result.as_deref().filter(|t| !t.is_empty()) {
             return Symptom::CheckFailed(without_numbers(text));
         }
@@ -739,41 +734,48 @@ mod tests {
     }
 
     #[test]
-    fn cases_with_one_cause_are_grouped_in_catalog_order() {
-        let case = |id: &str, pong: bool| {
-            let expected = if pong {
-                json!({"OK": [["pong", ""]]})
-            } else {
-                json!({"OK": [["message", "x", false]]})
-            };
-            ReportCase {
-                id: CaseId::from(id),
-                result: result(
-                    "FAILED",
-                    "OK",
-                    detail(
-                        json!({"received": [], "expected": expected, "closedByMe": true,
-                        "expectedClose": {"closeCode": [1000], "closedByMe": true}}),
-                    ),
-                ),
-                passes: false,
-            }
+    fn cases_with_one_cause_are_grouped_and_causes_of_one_rule_kept_together() {
+        let case = |id: &str, expected: Value, received: Value| ReportCase {
+            id: CaseId::from(id),
+            result: result(
+                "FAILED",
+                "OK",
+                detail(json!({"received": received, "expected": {"OK": expected},
+                    "closedByMe": true,
+                    "expectedClose": {"closeCode": [1000], "closedByMe": true}})),
+            ),
+            passes: false,
         };
+        let echo = || json!([["message", "x", false]]);
+        let pong = || json!([["pong", "x"]]);
         let cases = [
-            case("1.1.3", false),
-            case("1.1.4", false),
-            case("2.1", true),
-            case("1.2.5", false),
+            case("1.1.3", echo(), json!([])),
+            case("1.1.4", echo(), json!([])),
+            case("1.2.5", echo(), json!([])),
+            case("2.1", pong(), json!([])),
+            case("2.5", json!([]), json!([["pong", "x"]])),
+            case("2.6", pong(), json!([["pong", "y"]])),
         ];
         let groups = group_by_cause(&cases);
         let ids: Vec<Vec<&str>> = groups
             .iter()
             .map(|g| g.cases.iter().map(|c| c.id.as_str()).collect())
             .collect();
-        assert_eq!(ids, [vec!["1.1.3", "1.1.4", "1.2.5"], vec!["2.1"]]);
+        // 2.5's rule (control frames carry at most 125 bytes) is not 2.1's and 2.6's.
+        assert_eq!(
+            ids,
+            [
+                vec!["1.1.3", "1.1.4", "1.2.5"],
+                vec!["2.1"],
+                vec!["2.6"],
+                vec!["2.5"]
+            ]
+        );
         assert_eq!(
             groups[0].cause.to_string(),
             "Messages of 126 bytes or more (16- and 64-bit lengths) (RFC 6455 §5.2): the echo of the text message never came back"
         );
+        assert_eq!(groups[2].cause.symptom, Symptom::WrongReply);
+        assert_eq!(groups[3].cause.symptom, Symptom::AnsweredInsteadOfFailing);
     }
 }

@@ -7,8 +7,9 @@ use std::fmt::Write;
 
 use crate::compare::{Change, Comparison};
 use crate::model::CaseResult;
+use crate::render::cause::{group_by_cause, needs_a_cause, Diagnosis};
 use crate::render::util::{case_lines, delta, delta_ms, ms, plain, verdict_columns};
-use crate::summary::{Counts, RunReport};
+use crate::summary::{AgentReport, Counts, RunReport};
 
 /// Wire-log rows shown per case.
 pub const WIRELOG_ROWS_SHOWN: usize = 40;
@@ -46,6 +47,9 @@ table.summary { border-collapse: collapse; background: #fff; }
 table.summary th, table.summary td { border: 1px solid #ddd; padding: 4px 10px; text-align: right; }
 table.summary th:first-child, table.summary td:first-child { text-align: left; }
 table.summary tr.total td { font-weight: 700; }
+table.causes { border-collapse: collapse; background: #fff; }
+table.causes th, table.causes td { border: 1px solid #ddd; padding: 4px 10px; text-align: left; vertical-align: top; }
+table.causes td.ids a { display: inline-block; color: #fff; padding: 0 4px; margin: 1px; border-radius: 3px; font-size: 11px; text-decoration: none; }
 .controls { margin: 8px 0 12px; display: flex; flex-wrap: wrap; gap: 8px 14px; align-items: center; }
 .controls input[type=search] { padding: 4px 8px; width: 260px; border: 1px solid #bbb; border-radius: 4px; }
 .controls label { cursor: pointer; white-space: nowrap; }
@@ -277,6 +281,57 @@ fn section_name(section: &str) -> String {
     }
 }
 
+/// The failing cases of one agent grouped by cause: the rule, what happened, and a
+/// link to each case.
+fn causes_table(out: &mut String, agent: &AgentReport, ai: usize, name_agent: bool) {
+    let groups = group_by_cause(agent.cases.iter().filter(|c| needs_a_cause(c)));
+    if groups.is_empty() {
+        return;
+    }
+    let n: usize = groups.iter().map(|g| g.cases.len()).sum();
+    let _ = writeln!(
+        out,
+        "<h2>{}Not OK, by cause <span class=\"muted\">({n} cases, {} causes)</span></h2>",
+        if name_agent {
+            format!("{} — ", esc(&agent.agent))
+        } else {
+            String::new()
+        },
+        groups.len()
+    );
+    out.push_str(
+        "<table class=\"causes\"><tr><th>Rule</th><th>What happened</th><th>Cases</th></tr>\n",
+    );
+    let mut rule = None;
+    for group in &groups {
+        let name = if rule == Some(&group.cause.rule) {
+            String::new()
+        } else {
+            esc(&group.cause.rule.to_string())
+        };
+        rule = Some(&group.cause.rule);
+        let links: Vec<String> = group
+            .cases
+            .iter()
+            .map(|c| {
+                format!(
+                    "<a href=\"#a{ai}-{id}\" class=\"v-{cls}\">{id}</a>",
+                    id = esc(c.id.as_str()),
+                    cls = c.result.outcome().css_class()
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "<tr><td>{name}</td><td>{}</td><td class=\"ids\">{} <span class=\"muted\">({})</span></td></tr>",
+            esc(&group.cause.what_happened()),
+            links.join(" "),
+            group.cases.len()
+        );
+    }
+    out.push_str("</table>\n");
+}
+
 /// A report on one run.
 pub fn report(report: &RunReport) -> String {
     let mut body = String::new();
@@ -301,6 +356,9 @@ pub fn report(report: &RunReport) -> String {
             .chain(std::iter::once(("Total".to_owned(), &agent.totals, true)))
             .collect();
         counts_table(&mut body, &rows);
+    }
+    for (ai, agent) in report.agents.iter().enumerate() {
+        causes_table(&mut body, agent, ai, report.agents.len() > 1);
     }
     body.push_str("<h2>Cases</h2>\n");
     controls(&mut body, &classes, total);
@@ -351,7 +409,16 @@ pub fn report(report: &RunReport) -> String {
                 bc = esc(r.behavior_close.as_str()),
                 pass = if c.passes { "passes" } else { "fails" }
             );
-            case_body(&mut body, r, &[]);
+            let extra = if needs_a_cause(c) {
+                let cause = Diagnosis::of(&c.id, r).cause;
+                vec![
+                    ("Rule", cause.rule.to_string()),
+                    ("What happened", cause.what_happened()),
+                ]
+            } else {
+                Vec::new()
+            };
+            case_body(&mut body, r, &extra);
             body.push_str("</section>\n");
         }
     }

@@ -9,6 +9,7 @@ use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, Te
 use crate::case_id::{section_title, CaseId};
 use crate::compare::{Change, Comparison};
 use crate::model::CaseResult;
+use crate::render::cause::{needs_a_cause, Diagnosis};
 use crate::render::util::{case_lines, wsspec_expected_actual};
 use crate::summary::RunReport;
 
@@ -112,9 +113,21 @@ pub fn report(report: &RunReport) -> String {
                         r.behavior, r.behavior_close, report.policy
                     );
                     // wsspec's own sections say what went wrong, h2spec's way.
-                    if let Some(line) = r.detail.as_deref().and_then(wsspec_expected_actual) {
-                        message.push_str(": ");
-                        message.push_str(&line);
+                    // Autobahn's say it as the cause they share with other cases.
+                    match r.detail.as_deref().and_then(wsspec_expected_actual) {
+                        Some(line) => {
+                            message.push_str(": ");
+                            message.push_str(&line);
+                        }
+                        None if needs_a_cause(case) => {
+                            let cause = Diagnosis::of(&case.id, r).cause;
+                            message.push_str(&format!(
+                                ": {} — {}",
+                                cause.rule,
+                                cause.symptom.describe(cause.peer)
+                            ));
+                        }
+                        None => {}
                     }
                     (message, details_text(r))
                 });

@@ -6,9 +6,12 @@
 use std::fmt::Write;
 
 use crate::compare::{Change, Comparison};
+use crate::render::cause::{group_by_cause, needs_a_cause, EXAMPLES_PER_CAUSE};
 use crate::render::text::heading;
-use crate::render::util::{case_lines, compact_ids, delta, delta_ms, ms, plain, verdict_columns};
-use crate::summary::RunReport;
+use crate::render::util::{
+    brief_lines, case_lines, clip, compact_ids, delta, delta_ms, ms, plain, verdict_columns,
+};
+use crate::summary::{AgentReport, ReportCase, RunReport};
 use crate::verdict::Verdict;
 
 /// The most bytes a Markdown rendering may have (bytes ≥ characters, so this also
@@ -145,43 +148,113 @@ pub fn report(report: &RunReport) -> String {
             }
             out.push('\n');
         }
-        let not_ok: Vec<_> = agent.not_ok().collect();
-        if !not_ok.is_empty() {
-            let _ = writeln!(out, "\n### Cases not OK ({})\n", not_ok.len());
-            let unimplemented: Vec<_> = agent.unimplemented().map(|c| &c.id).collect();
-            if !unimplemented.is_empty() {
-                let _ = writeln!(
-                    out,
-                    "**UNIMPLEMENTED** ({} cases, extension not negotiated): {}\n",
-                    unimplemented.len(),
-                    esc(&compact_ids(unimplemented))
-                );
-            }
-            for case in not_ok
-                .into_iter()
-                .filter(|c| *c.result.outcome() != Verdict::Unimplemented)
-            {
-                let r = &case.result;
-                let status = if case.passes { "passes" } else { "fails" };
-                let description = r
-                    .detail
-                    .as_ref()
-                    .and_then(|d| d.description.as_deref())
-                    .map(plain)
-                    .unwrap_or_default();
-                let summary = format!(
-                    "<b>{}</b> {} / {} ({status}) {}",
-                    html_text(case.id.as_str()),
-                    html_text(r.behavior.as_str()),
-                    html_text(r.behavior_close.as_str()),
-                    html_text(&crate::render::util::clip(&description, 100))
-                );
-                details_block(&mut out, &summary, &case_lines(r));
-            }
-        }
+        not_ok_by_cause(&mut out, agent);
         out.push('\n');
     }
     fit(out, MAX_MARKDOWN_BYTES)
+}
+
+/// The cases that are not OK: UNIMPLEMENTED and INFORMATIONAL ones by id, the others
+/// grouped by cause — a table of the causes first, then each cause with its first few
+/// cases in full.
+fn not_ok_by_cause(out: &mut String, agent: &AgentReport) {
+    let not_ok: Vec<&ReportCase> = agent.not_ok().collect();
+    if not_ok.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n### Cases not OK ({})\n", not_ok.len());
+    for (verdict, why) in [
+        (Verdict::Unimplemented, "extension not negotiated"),
+        (
+            Verdict::Informational,
+            "the RFC leaves the behaviour open; they pass",
+        ),
+    ] {
+        let ids: Vec<_> = not_ok
+            .iter()
+            .filter(|c| *c.result.outcome() == verdict)
+            .map(|c| &c.id)
+            .collect();
+        if !ids.is_empty() {
+            let _ = writeln!(
+                out,
+                "**{}** ({} cases, {why}): {}\n",
+                verdict.as_str(),
+                ids.len(),
+                esc(&compact_ids(ids))
+            );
+        }
+    }
+    let groups = group_by_cause(not_ok.iter().copied().filter(|c| needs_a_cause(c)));
+    if groups.is_empty() {
+        return;
+    }
+    out.push_str("| Rule | What happened | Cases |\n|---|---|---|\n");
+    let mut rule = None;
+    for group in &groups {
+        let name = if rule == Some(&group.cause.rule) {
+            String::new()
+        } else {
+            esc(&group.cause.rule.to_string())
+        };
+        rule = Some(&group.cause.rule);
+        let _ = writeln!(
+            out,
+            "| {name} | {} | {} |",
+            esc(&group.cause.what_happened()),
+            esc(&compact_ids(group.cases.iter().map(|c| &c.id)))
+        );
+    }
+    out.push('\n');
+    let mut rule = None;
+    for group in &groups {
+        if rule != Some(&group.cause.rule) {
+            rule = Some(&group.cause.rule);
+            let _ = writeln!(out, "#### {}\n", esc(&group.cause.rule.to_string()));
+        }
+        let n = group.cases.len();
+        let _ = writeln!(
+            out,
+            "<details><summary><b>{}</b> — {n} case{}: {}</summary>\n",
+            html_text(&group.cause.what_happened()),
+            if n == 1 { "" } else { "s" },
+            html_text(&compact_ids(group.cases.iter().map(|c| &c.id)))
+        );
+        for case in group.cases.iter().take(EXAMPLES_PER_CAUSE) {
+            let r = &case.result;
+            let description = r
+                .detail
+                .as_ref()
+                .and_then(|d| d.description.as_deref())
+                .map(plain)
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "**{}** {} / {} ({}) — {}\n",
+                esc(case.id.as_str()),
+                esc(r.behavior.as_str()),
+                esc(r.behavior_close.as_str()),
+                if case.passes { "passes" } else { "fails" },
+                esc(&clip(&description, 160))
+            );
+            let mut lines = brief_lines(r);
+            if lines.is_empty() {
+                lines = case_lines(r);
+            }
+            for (label, text) in lines {
+                let _ = writeln!(out, "- **{label}:** {}", esc(&text));
+            }
+            out.push('\n');
+        }
+        if n > EXAMPLES_PER_CAUSE {
+            let _ = writeln!(
+                out,
+                "… and {} more like these (all in the HTML report).\n",
+                n - EXAMPLES_PER_CAUSE
+            );
+        }
+        out.push_str("</details>\n\n");
+    }
 }
 
 /// A comparison of two runs.

@@ -4,8 +4,9 @@
 use std::fmt::Write;
 
 use crate::compare::{Change, Comparison};
-use crate::render::util::{case_lines, compact_ids, delta_ms, ms, verdict_columns};
-use crate::summary::{Counts, RunReport};
+use crate::render::cause::{group_by_cause, needs_a_cause, EXAMPLES_PER_CAUSE};
+use crate::render::util::{brief_lines, case_lines, compact_ids, delta_ms, ms, verdict_columns};
+use crate::summary::{AgentReport, Counts, ReportCase, RunReport};
 use crate::verdict::Verdict;
 
 struct Paint {
@@ -122,46 +123,89 @@ pub fn report(report: &RunReport, color: bool) -> String {
             .collect();
         rows.push(("Total".to_owned(), &agent.totals));
         counts_table(&mut out, &rows, &paint);
-        let not_ok: Vec<_> = agent.not_ok().collect();
-        if !not_ok.is_empty() {
-            let _ = writeln!(
-                out,
-                "\n{}",
-                paint.bold(&format!("Cases not OK ({})", not_ok.len()))
-            );
-            let unimplemented: Vec<_> = agent.unimplemented().map(|c| &c.id).collect();
-            if !unimplemented.is_empty() {
-                let _ = writeln!(
-                    out,
-                    "\n  {} {} cases (extension not negotiated): {}",
-                    paint.verdict(&Verdict::Unimplemented),
-                    unimplemented.len(),
-                    compact_ids(unimplemented)
-                );
-            }
-            for case in not_ok
-                .into_iter()
-                .filter(|c| *c.result.outcome() != Verdict::Unimplemented)
-            {
-                let r = &case.result;
-                let _ = writeln!(
-                    out,
-                    "\n  {} {}  {} / {}{}",
-                    paint.pass(case.passes),
-                    paint.bold(case.id.as_str()),
-                    paint.verdict(&r.behavior),
-                    paint.verdict(&r.behavior_close),
-                    r.duration_ms
-                        .map_or_else(String::new, |d| paint.dim(&format!("  ({})", ms(d))))
-                );
-                for (label, text) in case_lines(r) {
-                    let _ = writeln!(out, "      {} {text}", paint.dim(&format!("{label}:")));
-                }
-            }
-        }
+        not_ok_by_cause(&mut out, agent, &paint);
         out.push('\n');
     }
     out
+}
+
+/// The cases that are not OK: UNIMPLEMENTED and INFORMATIONAL ones by id, the others
+/// grouped by cause, the first few of each cause in full.
+fn not_ok_by_cause(out: &mut String, agent: &AgentReport, paint: &Paint) {
+    let not_ok: Vec<&ReportCase> = agent.not_ok().collect();
+    if not_ok.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n{}",
+        paint.bold(&format!("Cases not OK ({})", not_ok.len()))
+    );
+    for (verdict, why) in [
+        (Verdict::Unimplemented, "extension not negotiated"),
+        (
+            Verdict::Informational,
+            "the RFC leaves the behaviour open; they pass",
+        ),
+    ] {
+        let ids: Vec<_> = not_ok
+            .iter()
+            .filter(|c| *c.result.outcome() == verdict)
+            .map(|c| &c.id)
+            .collect();
+        if !ids.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n  {} {} cases ({why}): {}",
+                paint.verdict(&verdict),
+                ids.len(),
+                compact_ids(ids)
+            );
+        }
+    }
+    let groups = group_by_cause(not_ok.iter().copied().filter(|c| needs_a_cause(c)));
+    let mut rule = None;
+    for group in &groups {
+        if rule != Some(&group.cause.rule) {
+            rule = Some(&group.cause.rule);
+            let _ = writeln!(out, "\n  {}", paint.bold(&group.cause.rule.to_string()));
+        }
+        let n = group.cases.len();
+        let _ = writeln!(
+            out,
+            "\n    {} — {n} case{}: {}",
+            group.cause.what_happened(),
+            if n == 1 { "" } else { "s" },
+            compact_ids(group.cases.iter().map(|c| &c.id))
+        );
+        for case in group.cases.iter().take(EXAMPLES_PER_CAUSE) {
+            let r = &case.result;
+            let _ = writeln!(
+                out,
+                "\n      {} {}  {} / {}{}",
+                paint.pass(case.passes),
+                paint.bold(case.id.as_str()),
+                paint.verdict(&r.behavior),
+                paint.verdict(&r.behavior_close),
+                r.duration_ms
+                    .map_or_else(String::new, |d| paint.dim(&format!("  ({})", ms(d))))
+            );
+            let mut lines = brief_lines(r);
+            if lines.is_empty() {
+                lines = case_lines(r);
+            }
+            for (label, text) in lines {
+                let _ = writeln!(out, "          {} {text}", paint.dim(&format!("{label}:")));
+            }
+        }
+        if n > EXAMPLES_PER_CAUSE {
+            let _ = writeln!(
+                out,
+                "\n      … and {} more like these",
+                n - EXAMPLES_PER_CAUSE
+            );
+        }
+    }
 }
 
 /// A comparison of two runs.

@@ -67,15 +67,20 @@ pub fn clip(s: &str, max: usize) -> String {
 }
 
 /// One received/expected event (`["message", data, isBinary]`, `["pong", data]`, …).
-pub(crate) fn event(e: &Value) -> String {
+fn event(e: &Value) -> String {
+    event_clipped(e, 80)
+}
+
+/// One event, its data cut to `max` characters.
+pub(crate) fn event_clipped(e: &Value, max: usize) -> String {
     let Some(items) = e.as_array() else {
-        return clip(&e.to_string(), 120);
+        return clip(&e.to_string(), max + 40);
     };
     let kind = items.first().and_then(Value::as_str).unwrap_or("?");
     let data = match items.get(1) {
-        Some(Value::String(s)) => format!("{:?}", clip(s, 80)),
+        Some(Value::String(s)) => format!("{:?}", clip(s, max)),
         Some(Value::Null) | None => String::new(),
-        Some(other) => clip(&other.to_string(), 80),
+        Some(other) => clip(&other.to_string(), max),
     };
     match (kind, items.get(2).and_then(Value::as_bool)) {
         ("message", Some(true)) => format!("binary message {data}"),
@@ -263,24 +268,26 @@ pub fn wsspec_expected_actual(detail: &CaseDetail) -> Option<String> {
     Some(line)
 }
 
-/// The detail lines shown for a case that is not OK: (label, text) pairs.
-///
-/// A case of wsspec's own sections leads with the RFC rule it checks and, h2spec's
-/// way, what was expected and what the peer actually did; its event lists are then
-/// labelled "Expected events" so the two "expected" lines are not confused.
-pub fn case_lines(result: &CaseResult) -> Vec<(&'static str, String)> {
+/// The lines that say what went wrong: the RFC rule a case of wsspec's own sections
+/// cites, then the exchange in words — what a conformant peer does, what this one did
+/// (h2spec's "expected … / actual …"), the frames the suite sent and what came back.
+pub fn brief_lines(result: &CaseResult) -> Vec<(&'static str, String)> {
     let mut lines = Vec::new();
     if let Some(d) = &result.detail {
         if let Some(s) = d.wsspec_rfc() {
             lines.push(("RFC", s.to_owned()));
         }
-        let wsspec = d.wsspec_expected().is_some();
-        if let Some(s) = d.wsspec_expected() {
-            lines.push(("Expected", s.to_owned()));
-        }
-        if let Some(s) = d.wsspec_actual() {
-            lines.push(("Actual", s.to_owned()));
-        }
+        lines.extend(super::exchange::lines(d));
+    }
+    lines
+}
+
+/// The detail lines shown for a case that is not OK: (label, text) pairs — the
+/// [`brief_lines`], then what wstest records: the case's description and expectation,
+/// the expected and received event lists, the close, and the reasons for the verdicts.
+pub fn case_lines(result: &CaseResult) -> Vec<(&'static str, String)> {
+    let mut lines = brief_lines(result);
+    if let Some(d) = &result.detail {
         if let Some(s) = d.description.as_deref() {
             lines.push(("Description", plain(s)));
         }
@@ -288,14 +295,7 @@ pub fn case_lines(result: &CaseResult) -> Vec<(&'static str, String)> {
             lines.push(("Expectation", plain(s)));
         }
         if let Some(s) = expected(d) {
-            lines.push((
-                if wsspec {
-                    "Expected events"
-                } else {
-                    "Expected"
-                },
-                s,
-            ));
+            lines.push(("Expected events", s));
         }
         if let Some(s) = received(d) {
             lines.push(("Received", s));
