@@ -493,3 +493,76 @@ async fn over_tls_the_503_comes_inside_the_tls_session() {
     let reply = String::from_utf8_lossy(&reply);
     assert!(reply.starts_with("HTTP/1.1 503 "), "{reply}");
 }
+
+// ------------------------------------------------------------------ testee client
+
+/// A one-connection-at-a-time TLS stand-in for a fuzzing server's `/getCaseCount`:
+/// answers the handshake, sends the count as a text message and closes.
+async fn tls_case_count_server(pki: &TestPki, count: &str) -> SocketAddr {
+    use wsspec_codec::handshake::{accept_response, RequestParser};
+    let tls = TlsServer::from_pem_files(&pki.cert, &pki.key).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let count = count.to_owned();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let Ok(mut stream) = tls.accept(tcp).await else {
+                continue;
+            };
+            let mut parser = RequestParser::new(&Limits::default());
+            let mut buf = [0u8; 4096];
+            let request = loop {
+                let n = stream.read(&mut buf).await.unwrap();
+                if let Some((request, _)) = parser.feed(&buf[..n]).unwrap() {
+                    break request;
+                }
+            };
+            assert_eq!(request.path, "/getCaseCount");
+            stream
+                .write_all(&accept_response(&request, None, None, &[]))
+                .await
+                .unwrap();
+            let mut conn = Connection::new(Role::Server, Config::default());
+            conn.send_text(&count).unwrap();
+            conn.close(Some(CloseCode::NORMAL), "");
+            stream.write_all(&conn.data_to_send()).await.unwrap();
+            let _ = stream.shutdown().await;
+        }
+    });
+    addr
+}
+
+fn client_options(addr: SocketAddr, tls: TlsClient) -> wsspec_autobahn::client::ClientOptions {
+    use wsspec_autobahn::client::{ClientOptions, WsUrl};
+    ClientOptions {
+        url: WsUrl::parse(&format!("wss://127.0.0.1:{}", addr.port())).unwrap(),
+        agent: "testee".into(),
+        deflate: false,
+        limits: Limits::default(),
+        timeouts: Timeouts::default(),
+        connect_timeout: secs(5),
+        tls: Some(tls),
+    }
+}
+
+#[tokio::test]
+async fn the_testee_client_reaches_a_wss_fuzzing_server() {
+    let pki = TestPki::new();
+    let addr = tls_case_count_server(&pki, "517").await;
+    let options = client_options(addr, trusting(&pki));
+    let count = timeout(WAIT, wsspec_autobahn::client::case_count(&options))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(count, 517);
+
+    let untrusted = client_options(addr, TlsClient::new(&ClientTrust::default()).unwrap());
+    let error = timeout(WAIT, wsspec_autobahn::client::case_count(&untrusted))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        format!("{error:#}").starts_with("TLS: certificate not trusted for 127.0.0.1"),
+        "{error:#}"
+    );
+}
