@@ -264,3 +264,119 @@ fn impossible_shards_are_usage_errors() {
         assert!(out.stdout.is_empty());
     }
 }
+
+/// `wsspec serve --exit-after-report` in a child process, on a free port; the reference
+/// testee client runs every case it serves and asks for the reports; returns once the
+/// server has exited, with its exit status.
+fn serve_to_the_testee_client(out: &Path, patterns: &[&str], shard: Option<&str>) -> i32 {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let mut args = vec![
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--exit-after-report",
+        "--out",
+        p(out),
+        "--cases",
+    ];
+    args.extend_from_slice(patterns);
+    if let Some(shard) = shard {
+        args.extend(["--shard", shard]);
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wsspec"))
+        .args(&args)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    // "wsspec: serving N cases to clients at ws://127.0.0.1:PORT until …"
+    let mut line = String::new();
+    let url = loop {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "serve said nothing"
+        );
+        if let Some(at) = line.find("ws://") {
+            break line[at..]
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .trim_end_matches(';')
+                .to_owned();
+        }
+    };
+    let drain = std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    let options = wsspec_autobahn::client::ClientOptions {
+        url: wsspec_autobahn::client::WsUrl::parse(&url).unwrap(),
+        agent: "testee".to_owned(),
+        deflate: true,
+        limits: wsspec_codec::Limits::default(),
+        timeouts: wsspec_autobahn::io::Timeouts::default(),
+        connect_timeout: std::time::Duration::from_secs(5),
+        tls: None,
+    };
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(wsspec_autobahn::client::run_all(&options))
+        .unwrap();
+    let status = child.wait().unwrap();
+    let _ = drain.join();
+    status.code().unwrap()
+}
+
+/// case id → (behavior, behaviorClose, remoteCloseCode) of the one agent of a report.
+fn verdicts(dir: &Path) -> Vec<(String, Value, Value, Value)> {
+    let index = read_json(&dir.join("index.json"));
+    let (_, cases) = index.as_object().unwrap().iter().next().unwrap();
+    cases
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(id, r)| {
+            (
+                id.clone(),
+                r["behavior"].clone(),
+                r["behaviorClose"].clone(),
+                r["remoteCloseCode"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn serve_shards_merged_give_the_unsharded_verdicts() {
+    const CLIENT_CASES: &[&str] = &["1.1.*", "2.*", "5.1", "7.1.*", "12.1.1"];
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole");
+    assert_eq!(serve_to_the_testee_client(&whole, CLIENT_CASES, None), 0);
+    let mut args = vec!["merge".to_owned()];
+    let mut seen = BTreeSet::new();
+    for i in 1..=3 {
+        let out = dir.path().join(format!("shard-{i}"));
+        let shard = format!("{i}/3");
+        assert_eq!(
+            serve_to_the_testee_client(&out, CLIENT_CASES, Some(&shard)),
+            0
+        );
+        let ids: Vec<String> = verdicts(&out).into_iter().map(|v| v.0).collect();
+        assert!(!ids.is_empty(), "shard {shard} served nothing");
+        for id in ids {
+            assert!(seen.insert(id.clone()), "{id} served by two shards");
+        }
+        args.push(p(&out).to_owned());
+    }
+    let merged = dir.path().join("merged");
+    args.extend(["--out".to_owned(), p(&merged).to_owned()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = wsspec(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(verdicts(&merged), verdicts(&whole));
+    assert_eq!(seen.len(), verdicts(&whole).len());
+}

@@ -17,7 +17,7 @@ use wsspec_reports::{
 };
 
 use super::{emit, parse_format, parse_policy, stdout_wants_color, EXIT_FAIL, EXIT_PASS};
-use crate::catalog::{self, CasePattern, Peer, Suite};
+use crate::catalog::{self, CasePattern, Peer, Shard, Suite};
 use crate::runner::Settings;
 use crate::serve::{self, handshake, ServeEvent, ServeOptions, ServedCase, Stop};
 
@@ -34,6 +34,11 @@ pub struct ServeArgs {
     /// Cases to leave out, as wstest patterns.
     #[arg(long, num_args = 1.., value_name = "PATTERN")]
     pub exclude: Vec<String>,
+    /// Serve only shard I of N of the selected cases (`2/4`), split by expected duration
+    /// as `wsspec run --shard` splits its cases, for N CI jobs; `/getCaseCount` counts the
+    /// shard's cases. `wsspec merge` joins the N report directories.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
     /// Which cases: autobahn (Autobahn's 517), wsspec (wsspec's own sections that test
     /// clients: 101 the client's opening handshake, 102 fail-fast UTF-8, 103 limits,
     /// 104 split delivery), or all.
@@ -94,6 +99,14 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
     if cases.is_empty() {
         return Err(anyhow!("--exclude leaves no case to serve"));
     }
+    let cases = match args.shard {
+        Some(shard) => shard.pick(&cases, |case| match case {
+            ServedCase::Catalog(case) => case.expected_duration,
+            // A handshake answered wrongly: one exchange.
+            ServedCase::Handshake(_) => Duration::from_millis(5),
+        })?,
+        None => cases,
+    };
     if args.timeout == Some(0) {
         return Err(anyhow!("--timeout must be at least 1 second"));
     }
