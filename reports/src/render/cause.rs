@@ -329,7 +329,7 @@ impl Diagnosis {
             Some(d) => Diagnosis {
                 cause,
                 expected: exchange::expected(d, peer),
-                actual: exchange::actual(d, peer),
+                actual: exchange::actual(d, peer, true),
                 sent: exchange::sent(d),
                 came_back: exchange::came_back(d),
             },

@@ -230,7 +230,10 @@ pub(crate) fn expected(d: &CaseDetail, peer: &str) -> Option<String> {
 }
 
 /// What the peer did, as a sentence: what came back and how the connection ended.
-pub(crate) fn actual(d: &CaseDetail, peer: &str) -> Option<String> {
+///
+/// `why`: whether to say why the suite failed the connection (the codec's error); a
+/// listing under the case's cause leaves it out, as the cause says it.
+pub(crate) fn actual(d: &CaseDetail, peer: &str, why: bool) -> Option<String> {
     if let Some(s) = d.wsspec_actual() {
         return Some(s.to_owned());
     }
@@ -250,9 +253,12 @@ pub(crate) fn actual(d: &CaseDetail, peer: &str) -> Option<String> {
     let going_away =
         d.local_close_code == Some(1001) && d.local_close_reason.as_deref() == Some("Going Away");
     match &rejection {
-        Some(Rejection::InOpen { code, reason }) => parts.push(format!(
+        Some(Rejection::InOpen { code, reason }) if why => parts.push(format!(
             "the suite failed the connection with {code}: {reason}"
         )),
+        Some(Rejection::InOpen { code, .. }) => {
+            parts.push(format!("the suite failed the connection with {code}"))
+        }
         _ if d.failed_by_me == Some(true) && going_away => parts.push(
             "the suite's timer ran out and it closed the connection (1001 Going Away)".to_owned(),
         ),
@@ -291,11 +297,13 @@ pub(crate) fn actual(d: &CaseDetail, peer: &str) -> Option<String> {
 }
 
 /// The exchange as (label, text) lines: Expected, Actual, Sent, Came back.
-pub(crate) fn lines(d: &CaseDetail) -> Vec<(&'static str, String)> {
+///
+/// `why` as for [`actual`].
+pub(crate) fn lines(d: &CaseDetail, why: bool) -> Vec<(&'static str, String)> {
     let peer = peer(d);
     [
         ("Expected", expected(d, peer)),
-        ("Actual", actual(d, peer)),
+        ("Actual", actual(d, peer, why)),
         ("Sent", sent(d)),
         ("Came back", came_back(d)),
     ]
@@ -802,7 +810,7 @@ mod tests {
             Some("The server sends back text message \"*\"; then the suite closes and the server answers the close (1000 or no code) and closes TCP")
         );
         assert_eq!(
-            actual(&d, "server").as_deref(),
+            actual(&d, "server", true).as_deref(),
             Some("Nothing came back; the suite failed the connection with 1007: invalid UTF-8 at byte 3 of the text message (RFC 6455 §8.1)")
         );
     }
@@ -852,7 +860,7 @@ mod tests {
             Some("close frame (1 byte) payload 0x61")
         );
         assert_eq!(
-            actual(&d, "server").as_deref(),
+            actual(&d, "server", true).as_deref(),
             Some("The suite dropped TCP over the server's answer to its close")
         );
     }
@@ -894,7 +902,7 @@ mod tests {
         }));
         assert_eq!(rejection(&d), None);
         assert_eq!(
-            actual(&d, "server").as_deref(),
+            actual(&d, "server", true).as_deref(),
             Some("The server sent back text message \"κόσμε\"; the server never answered the suite's close")
         );
     }

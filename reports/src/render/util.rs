@@ -271,13 +271,19 @@ pub fn wsspec_expected_actual(detail: &CaseDetail) -> Option<String> {
 /// The lines that say what went wrong: the RFC rule a case of wsspec's own sections
 /// cites, then the exchange in words — what a conformant peer does, what this one did
 /// (h2spec's "expected … / actual …"), the frames the suite sent and what came back.
+/// For a listing under the case's cause, which says why the suite failed the
+/// connection, so the lines need not.
 pub fn brief_lines(result: &CaseResult) -> Vec<(&'static str, String)> {
+    exchange_lines(result, false)
+}
+
+fn exchange_lines(result: &CaseResult, why: bool) -> Vec<(&'static str, String)> {
     let mut lines = Vec::new();
     if let Some(d) = &result.detail {
         if let Some(s) = d.wsspec_rfc() {
             lines.push(("RFC", s.to_owned()));
         }
-        lines.extend(super::exchange::lines(d));
+        lines.extend(super::exchange::lines(d, why));
     }
     lines
 }
@@ -286,7 +292,7 @@ pub fn brief_lines(result: &CaseResult) -> Vec<(&'static str, String)> {
 /// [`brief_lines`], then what wstest records: the case's description and expectation,
 /// the expected and received event lists, the close, and the reasons for the verdicts.
 pub fn case_lines(result: &CaseResult) -> Vec<(&'static str, String)> {
-    let mut lines = brief_lines(result);
+    let mut lines = exchange_lines(result, true);
     if let Some(d) = &result.detail {
         if let Some(s) = d.description.as_deref() {
             lines.push(("Description", plain(s)));
