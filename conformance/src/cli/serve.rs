@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::{anyhow, Context};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use wsspec_autobahn::tls::TlsServer;
 use wsspec_reports::{
     load, render_comparison, render_report, Comparison, Format, Policy, RenderOptions, RunReport,
     Verdict,
@@ -71,6 +72,12 @@ pub struct ServeArgs {
     /// No progress output.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Serve wss:// with this PEM certificate chain (leaf first; needs --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 fn parse_suite(s: &str) -> Result<Suite, String> {
@@ -114,8 +121,14 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
         return Err(anyhow!("--exit-after-report needs at least 1 agent"));
     }
     let baseline = args.baseline.as_deref().map(load).transpose()?;
+    let tls_server = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsServer::from_pem_files(cert, key)?),
+        _ => None,
+    };
+    let scheme = if tls_server.is_some() { "wss" } else { "ws" };
     let settings = Settings {
         max_case_time: args.timeout.map(Duration::from_secs),
+        tls_server,
         ..Settings::default()
     };
     let count = cases.len();
@@ -140,7 +153,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
                 None => String::new(),
             };
             eprintln!(
-                "wsspec: serving {count} cases to clients at ws://{local}{until}; \
+                "wsspec: serving {count} cases to clients at {scheme}://{local}{until}; \
                  reports in {}",
                 args.out.display()
             );

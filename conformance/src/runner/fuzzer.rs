@@ -87,6 +87,9 @@ pub struct Settings {
     pub user_agent: String,
     /// `wss://`: connect over TLS with this client (`None`: plain `ws://`).
     pub tls: Option<wsspec_autobahn::tls::TlsClient>,
+    /// As server (`wsspec serve`): serve `wss://` with this certificate (`None`:
+    /// plain `ws://`). The TLS handshake counts against the open timeout.
+    pub tls_server: Option<wsspec_autobahn::tls::TlsServer>,
     /// The largest message the peer says it accepts (`--peer-max-message`), for the
     /// cases of section 103.2; `None` makes them UNIMPLEMENTED.
     pub peer_max_message: Option<usize>,
@@ -106,6 +109,7 @@ impl Default for Settings {
             },
             user_agent: concat!("wsspec/", env!("CARGO_PKG_VERSION")).to_owned(),
             tls: None,
+            tls_server: None,
             peer_max_message: None,
         }
     }

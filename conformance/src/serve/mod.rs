@@ -44,6 +44,7 @@ use wsspec_reports::{
 };
 
 use crate::catalog::{Case, CasePattern, PatternError};
+use crate::runner::fuzzer::Stream;
 use crate::runner::messages::MessageCache;
 use crate::runner::{self, CaseRun, Opening, Settings};
 use handshake::HandshakeCase;
@@ -397,7 +398,7 @@ pub async fn serve(
                     Ok(permit) => {
                         let shared = Arc::clone(&shared);
                         tasks.spawn(async move {
-                            handle(stream, &shared).await;
+                            accept(stream, &shared).await;
                             drop(permit);
                         });
                     }
@@ -574,8 +575,24 @@ pub fn case_status_json(behavior: &str) -> String {
     format!("{{\"behavior\": {}}}", python_json_string(behavior))
 }
 
-async fn handle(mut stream: TcpStream, shared: &Shared) {
+/// Serves one connection: over TLS first when the settings carry a certificate (the
+/// handshake within the open timeout; a client that fails it is dropped).
+async fn accept(stream: TcpStream, shared: &Shared) {
     let _ = stream.set_nodelay(true);
+    let settings = &shared.options.settings;
+    match &settings.tls_server {
+        None => handle(stream, shared).await,
+        Some(tls) => {
+            if let Ok(Ok(stream)) =
+                tokio::time::timeout(settings.open_timeout, tls.accept(stream)).await
+            {
+                handle(stream, shared).await;
+            }
+        }
+    }
+}
+
+async fn handle<S: Stream>(mut stream: S, shared: &Shared) {
     let settings = &shared.options.settings;
     let opening = match read_opening(&mut stream, &settings.limits, settings.open_timeout).await {
         Ok(opening) => opening,
@@ -683,7 +700,7 @@ async fn handle(mut stream: TcpStream, shared: &Shared) {
 
 /// Answers a control request's handshake (no extension, no subprotocol, as wstest's
 /// factory defaults); false if the client is gone.
-async fn answer_open(stream: &mut TcpStream, opening: &Opening, settings: &Settings) -> bool {
+async fn answer_open<S: Stream>(stream: &mut S, opening: &Opening, settings: &Settings) -> bool {
     let answer = format!(
         "HTTP/1.1 101 Switching Protocols\r\nServer: {}\r\nUpgrade: WebSocket\r\n\
          Connection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
@@ -713,8 +730,8 @@ fn server_frame(opcode: Opcode, payload: &[u8]) -> Vec<u8> {
 
 /// Ends a control connection as wstest does: the message (if any) and a close with
 /// 1000; then the client has the close timeout to answer before TCP is dropped.
-async fn close_control(
-    stream: &mut TcpStream,
+async fn close_control<S: Stream>(
+    stream: &mut S,
     opening: &Opening,
     message: Option<&str>,
     settings: &Settings,
@@ -737,7 +754,7 @@ async fn close_control(
 
 /// Reads (and drops) what the client sends until its close frame, the end of TCP, a
 /// frame error, or [`MAX_CONTROL_READ`] octets.
-async fn read_until_close(stream: &mut TcpStream, rest: &[u8]) {
+async fn read_until_close<S: Stream>(stream: &mut S, rest: &[u8]) {
     let mut decoder = FrameDecoder::new(Role::Server, wsspec_codec::Limits::default());
     let mut buf = vec![0u8; 4096];
     let mut pending = rest.to_vec();
@@ -767,7 +784,7 @@ async fn read_until_close(stream: &mut TcpStream, rest: &[u8]) {
 }
 
 /// Completes when the client closes TCP or sends a close frame.
-async fn client_gone(stream: &mut TcpStream) {
+async fn client_gone<S: Stream>(stream: &mut S) {
     read_until_close(stream, &[]).await
 }
 
