@@ -13,7 +13,10 @@ async fn main() -> anyhow::Result<()> {
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:9002".into());
     let listener = TcpListener::bind(&addr).await?;
-    eprintln!("tungstenite-echo listening on ws://{}", listener.local_addr()?);
+    eprintln!(
+        "tungstenite-echo listening on ws://{}",
+        listener.local_addr()?
+    );
     loop {
         let (stream, _) = listener.accept().await?;
         tokio::spawn(async move {
