@@ -1,6 +1,6 @@
 //! `wsspec cases [PATTERN…]`: the catalog, one case per line.
 
-use crate::catalog::{self, CasePattern, Shard};
+use crate::catalog::{self, CasePattern, Peer, Shard, Suite};
 
 use super::{emit, EXIT_PASS};
 
@@ -10,6 +10,9 @@ pub struct CasesArgs {
     /// Only cases matching these wstest patterns (`6.4.*`, `12.1.1`).
     #[arg(value_name = "PATTERN")]
     pub patterns: Vec<String>,
+    /// Which catalog: autobahn (sections 1-13), wsspec (wsspec's own, 100-105) or all.
+    #[arg(long, default_value = "autobahn", value_name = "SUITE")]
+    pub suite: Suite,
     /// Cases to leave out, as wstest patterns.
     #[arg(long, num_args = 1.., value_name = "PATTERN")]
     pub exclude: Vec<String>,
@@ -46,7 +49,9 @@ fn summary(description: &str) -> String {
 pub fn run(args: &CasesArgs) -> anyhow::Result<u8> {
     let patterns: Vec<CasePattern> = args.patterns.iter().map(CasePattern::new).collect();
     let exclude: Vec<CasePattern> = args.exclude.iter().map(CasePattern::new).collect();
-    let cases = catalog::select(catalog::autobahn(), &patterns, &exclude)?;
+    // A shard is of what `wsspec run` runs: the cases that test servers.
+    let peer = args.shard.map(|_| Peer::Server);
+    let cases = catalog::select(catalog::suite(args.suite, peer), &patterns, &exclude)?;
     let cases = match args.shard {
         Some(shard) => shard.select(&cases)?,
         None => cases,
