@@ -9,9 +9,11 @@
 #                             in $GITHUB_OUTPUT when set)
 #   gate.sh start             start the implementation ($WSSPEC_START) in the background
 #                             and wait until it is ready
-#   gate.sh shard I N DIR     run shard I of N against $WSSPEC_URL into the report
-#                             directory DIR (a failing case is not an error here: the
-#                             gate judges the merged run)
+#   gate.sh shard I N DIR     run shard I of N into the report directory DIR: against the
+#                             server at $WSSPEC_URL, or (WSSPEC_MODE=client) with
+#                             `wsspec serve` for the client that $WSSPEC_CLIENT runs (a
+#                             failing case is not an error here: the gate judges the
+#                             merged run)
 #   gate.sh stop              stop what `start` started
 #   gate.sh merge OUT DIR…    merge shard directories into the report directory OUT
 #   gate.sh gate DIR          judge DIR (against $WSSPEC_BASELINE when set): write
@@ -21,11 +23,19 @@
 #
 # Settings (environment; empty means the default):
 #   WSSPEC                the wsspec binary (default: wsspec on PATH)
-#   WSSPEC_URL            the server under test, ws://HOST:PORT[/PATH]
-#   WSSPEC_START          a shell command that starts it (default: it is already running)
+#   WSSPEC_MODE           server (default: test a server with `wsspec run`) or client
+#                         (test a client with `wsspec serve`)
+#   WSSPEC_URL            server mode: the server under test, ws://HOST:PORT[/PATH]
+#   WSSPEC_CLIENT         client mode: a shell command that runs the client under test
+#                         through the cases, wstest-style (/getCaseCount, /runCase,
+#                         /updateReports), against the fuzzing server at
+#                         $WSSPEC_SERVER_URL, which it finds in its environment
+#   WSSPEC_LISTEN         client mode: where `wsspec serve` listens (default 127.0.0.1:9001)
+#   WSSPEC_START          a shell command that starts the server under test, or in client
+#                         mode anything the client needs (default: nothing to start)
 #   WSSPEC_READY          when it is ready: an http(s):// URL that answers 2xx, or
-#                         HOST:PORT / PORT that accepts TCP (default: WSSPEC_URL's host
-#                         and port accept TCP)
+#                         HOST:PORT / PORT that accepts TCP (default in server mode:
+#                         WSSPEC_URL's host and port accept TCP; in client mode: at once)
 #   WSSPEC_READY_TIMEOUT  seconds to wait for that (default 60)
 #   WSSPEC_CASES          case patterns, space-separated (default: all)
 #   WSSPEC_EXCLUDE        case patterns to leave out, space-separated
@@ -46,6 +56,8 @@ set -euo pipefail
 wsspec="${WSSPEC:-wsspec}"
 work="${WSSPEC_WORK:-wsspec-gate}"
 policy="${WSSPEC_POLICY:-strict}"
+mode="${WSSPEC_MODE:-server}"
+[[ "$mode" == server || "$mode" == client ]] || { echo "gate.sh: error: WSSPEC_MODE must be server or client, not '$mode'" >&2; exit 2; }
 
 log() { echo "gate.sh: $*" >&2; }
 die() {
@@ -145,8 +157,26 @@ tcp_ready() {
     (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
 }
 
+# Waits until HOST PORT accepts TCP (or, with an http(s) URL as HOST and no PORT, until
+# it answers 2xx), at most TIMEOUT seconds, watching the process in PIDFILE (if any).
+wait_ready() {
+    local host="$1" port="$2" timeout="$3" pidfile="$4" logfile="$5"
+    local deadline=$((SECONDS + timeout))
+    until if [[ -n "$port" ]]; then tcp_ready "$host" "$port"; else curl -fsS -o /dev/null "$host" 2>/dev/null; fi; do
+        if [[ -f "$pidfile" ]] && ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+            tail -20 "$logfile" >&2 || true
+            die "$(basename "$logfile" .log) exited before it was ready"
+        fi
+        if ((SECONDS >= deadline)); then
+            [[ ! -f "$logfile" ]] || tail -20 "$logfile" >&2
+            die "not ready after $timeout s (${port:+TCP }$host${port:+:$port})"
+        fi
+        sleep 0.2
+    done
+}
+
 cmd_start() {
-    [[ -n "${WSSPEC_URL:-}" ]] || die "WSSPEC_URL is not set"
+    [[ "$mode" == client || -n "${WSSPEC_URL:-}" ]] || die "WSSPEC_URL is not set"
     local timeout="${WSSPEC_READY_TIMEOUT:-60}"
     number WSSPEC_READY_TIMEOUT "$timeout"
     mkdir -p "$work"
@@ -156,28 +186,21 @@ cmd_start() {
         setsid bash -c "$WSSPEC_START" >"$work/implementation.log" 2>&1 </dev/null &
         echo $! >"$work/implementation.pid"
     fi
-    local ready="${WSSPEC_READY:-}" host port
+    local ready="${WSSPEC_READY:-}" host port=""
     if [[ -z "$ready" ]]; then
+        # A client has nothing to wait for; its fuzzing server is started by `shard`.
+        [[ "$mode" == server ]] || return 0
         read -r host port < <(url_host_port "$WSSPEC_URL")
     elif [[ "$ready" =~ ^[0-9]+$ ]]; then
         host=127.0.0.1 port="$ready"
     elif [[ "$ready" != http://* && "$ready" != https://* ]]; then
         host="${ready%:*}" port="${ready##*:}"
         host="${host#[}" host="${host%]}"
+    else
+        host="$ready"
     fi
-    local deadline=$((SECONDS + timeout))
-    until if [[ -n "${port:-}" ]]; then tcp_ready "$host" "$port"; else curl -fsS -o /dev/null "$ready" 2>/dev/null; fi; do
-        if [[ -f "$work/implementation.pid" ]] && ! kill -0 "$(cat "$work/implementation.pid")" 2>/dev/null; then
-            tail -20 "$work/implementation.log" >&2 || true
-            die "the implementation exited before it was ready"
-        fi
-        if ((SECONDS >= deadline)); then
-            [[ ! -f "$work/implementation.log" ]] || tail -20 "$work/implementation.log" >&2
-            die "not ready after $timeout s (${port:+TCP $host:$port}${port:-$ready})"
-        fi
-        sleep 0.2
-    done
-    log "ready: $WSSPEC_URL"
+    wait_ready "$host" "$port" "$timeout" "$work/implementation.pid" "$work/implementation.log"
+    log "ready: ${WSSPEC_URL:-$ready}"
 }
 
 cmd_stop() {
@@ -198,6 +221,14 @@ cmd_stop() {
 
 cmd_shard() {
     [[ $# -eq 3 ]] || die "usage: gate.sh shard I N DIR"
+    if [[ "$mode" == client ]]; then
+        shard_client "$@"
+    else
+        shard_server "$@"
+    fi
+}
+
+shard_server() {
     local index="$1" count="$2" out="$3"
     [[ -n "${WSSPEC_URL:-}" ]] || die "WSSPEC_URL is not set"
     select_cases
@@ -208,10 +239,61 @@ cmd_shard() {
     log "wsspec ${args[*]}"
     local status=0
     "$wsspec" "${args[@]}" --format text || status=$?
-    case "$status" in
-    0) log "shard $index/$count: every case passed" ;;
-    1) log "shard $index/$count: some cases did not pass; the gate on the merged run decides" ;;
-    *) die "shard $index/$count: wsspec run exited $status" ;;
+    shard_status "$index/$count" "$status"
+}
+
+# Client mode: `wsspec serve` serves this shard's cases until the client has asked for its
+# reports; the client runs meanwhile.
+shard_client() {
+    local index="$1" count="$2" out="$3"
+    [[ -n "${WSSPEC_CLIENT:-}" ]] || die "WSSPEC_CLIENT is not set (the command that runs the client under test)"
+    local listen="${WSSPEC_LISTEN:-127.0.0.1:9001}" host port
+    host="${listen%:*}" port="${listen##*:}"
+    host="${host#[}" host="${host%]}"
+    select_cases
+    local args=(serve --listen "$listen" "${selection[@]}" --out "$out" --policy "$policy" --exit-after-report)
+    ((count == 1)) || args+=(--shard "$index/$count")
+    [[ -z "${WSSPEC_TIMEOUT:-}" ]] || args+=(--timeout "$WSSPEC_TIMEOUT")
+    mkdir -p "$work"
+    local serve_log="$work/wsspec-serve-$index.log"
+    log "wsspec ${args[*]} (log: $serve_log)"
+    "$wsspec" "${args[@]}" --format text >"$serve_log" 2>&1 &
+    local serve_pid=$!
+    echo "$serve_pid" >"$work/wsspec-serve.pid"
+    wait_ready "$host" "$port" 30 "$work/wsspec-serve.pid" "$serve_log"
+    log "running the client: $WSSPEC_CLIENT"
+    local client_status=0
+    WSSPEC_SERVER_URL="ws://$listen" bash -c "$WSSPEC_CLIENT" </dev/null || client_status=$?
+    ((client_status == 0)) || log "the client exited with status $client_status"
+    # `serve` exits once the client asked for its reports (/updateReports); a client that
+    # never does is given a little while, then the server stops and reports what completed.
+    local waited=0
+    while kill -0 "$serve_pid" 2>/dev/null && ((waited < 300)); do
+        sleep 0.2
+        waited=$((waited + 1))
+    done
+    if kill -0 "$serve_pid" 2>/dev/null; then
+        log "the client did not ask for its reports (/updateReports); stopping wsspec serve"
+        kill -INT "$serve_pid" 2>/dev/null || true
+        for _ in $(seq 100); do
+            kill -0 "$serve_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$serve_pid" 2>/dev/null || true
+    fi
+    local status=0
+    wait "$serve_pid" || status=$?
+    rm -f "$work/wsspec-serve.pid"
+    cat "$serve_log"
+    [[ -f "$out/index.json" ]] || die "shard $index/$count: wsspec serve wrote no report (did the client run any case?)"
+    shard_status "$index/$count" "$status"
+}
+
+shard_status() {
+    case "$2" in
+    0) log "shard $1: every case passed" ;;
+    1) log "shard $1: some cases did not pass; the gate on the merged run decides" ;;
+    *) die "shard $1: wsspec exited $2" ;;
     esac
 }
 

@@ -13,6 +13,9 @@
 # 3. fail: `wsspec echo --no-deflate` (it refuses permessage-deflate), gated against that
 #    baseline: the deflate cases regress from OK to UNIMPLEMENTED; exit 1, each regression
 #    in the log and in the Markdown.
+# 4. client-pass / client-fail: the same for a client (mode client: `wsspec serve` per
+#    shard, the client run against it): the reference testee client passes
+#    autobahn/expected/client.json; `testee-client --no-deflate` fails it.
 #
 # The cases are a subset that runs in a few seconds per scenario: sections 1-5, 7 and 10
 # whole, and the smallest permessage-deflate cases (12.1.1-12.1.6, 13.1.1-13.1.3), so the
@@ -38,14 +41,22 @@ if [[ -z "${WSSPEC:-}" ]]; then
     cargo build --release --quiet -p wsspec --bin wsspec
     export WSSPEC="$root/target/release/wsspec"
 fi
+if [[ -z "${TESTEE_CLIENT:-}" ]]; then
+    cargo build --release --quiet -p wsspec-autobahn --bin testee-client
+    TESTEE_CLIENT="$root/target/release/testee-client"
+fi
 export WSSPEC_CASES="${WSSPEC_CASES:-1.* 2.* 3.* 4.* 5.* 7.* 10.* 12.1.1 12.1.2 12.1.3 12.1.4 12.1.5 12.1.6 13.1.1 13.1.2 13.1.3}"
 export WSSPEC_POLICY=strict
-unset WSSPEC_EXCLUDE WSSPEC_SUITE WSSPEC_READY WSSPEC_AGENT WSSPEC_TIMEOUT WSSPEC_JOBS GITHUB_OUTPUT
+unset WSSPEC_EXCLUDE WSSPEC_SUITE WSSPEC_READY WSSPEC_AGENT WSSPEC_TIMEOUT WSSPEC_JOBS GITHUB_OUTPUT WSSPEC_MODE WSSPEC_CLIENT
 rm -rf "$out"
 mkdir -p "$out"
 
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-export WSSPEC_URL="ws://127.0.0.1:$port"
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+port="$(free_port)"
+listen_port="$(free_port)"
+export WSSPEC_URL="ws://127.0.0.1:$port" WSSPEC_LISTEN="127.0.0.1:$listen_port"
 trap '"$gate" stop >/dev/null 2>&1 || true' EXIT
 
 # One run of the reusable workflow: the plan job, the shard jobs one after another (each
@@ -64,7 +75,7 @@ workflow() {
     [[ "$count" == "$shards" ]] || fail "$name: plan gave $count shards, not $shards"
     local i dirs=()
     for ((i = 1; i <= count; i++)); do
-        log "$name: shard $i/$count: $start"
+        log "$name: shard $i/$count: ${WSSPEC_CLIENT:-$start}"
         "$gate" start
         "$gate" shard "$i" "$count" "$WSSPEC_WORK/shard-$i" >"$WSSPEC_WORK/shard-$i.log" 2>&1 \
             || { cat "$WSSPEC_WORK/shard-$i.log" >&2; "$gate" stop; fail "$name: shard $i failed"; }
@@ -113,4 +124,20 @@ grep -q '<failure' "$out/fail/junit.xml" || fail "fail: junit.xml has no failure
 log "fail: the gate failed with exit 1; the Markdown report (head):"
 head -30 "$out/fail/report.md" >&2
 
-echo "local-gate: ok — reference echo server passes (exit 0); echo --no-deflate fails with its regressions listed (exit 1); reports in ${out#"$root"/}"
+log "client-pass / client-fail: the same for a client (wsspec serve per shard)"
+export WSSPEC_MODE=client
+export WSSPEC_CLIENT="$TESTEE_CLIENT --url \"\$WSSPEC_SERVER_URL\" --agent testee"
+status="$(workflow client-pass "" "$root/autobahn/expected/client.json")"
+cat "$out/client-pass/gate.log" >&2
+check_outputs client-pass
+[[ "$status" == 0 ]] || fail "the reference testee client did not pass the gate (exit $status)"
+export WSSPEC_CLIENT="$TESTEE_CLIENT --url \"\$WSSPEC_SERVER_URL\" --agent testee --no-deflate"
+status="$(workflow client-fail "" "$root/autobahn/expected/client.json")"
+cat "$out/client-fail/gate.log" >&2
+check_outputs client-fail
+[[ "$status" == 1 ]] || fail "testee-client --no-deflate was not failed by the gate (exit $status, expected 1)"
+grep -q '13.1.3' "$out/client-fail/report.md" || fail "client-fail: the Markdown does not list the regression of 13.1.3"
+log "client-fail: the gate failed with exit 1; the Markdown report (head):"
+head -16 "$out/client-fail/report.md" >&2
+
+echo "local-gate: ok — the echo server passes (exit 0) and echo --no-deflate fails with its regressions listed (exit 1); the testee client passes and testee-client --no-deflate fails likewise; reports in ${out#"$root"/}"
