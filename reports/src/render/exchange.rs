@@ -229,6 +229,15 @@ pub(crate) fn expected(d: &CaseDetail, peer: &str) -> Option<String> {
     Some(capitalise(&out))
 }
 
+/// Whether the case lists the events it expects (Autobahn's cases and wsspec's
+/// fuzzer-run ones; not the handshake or hixie-76 cases, nor sections 9, 12, 13).
+pub(crate) fn has_event_lists(d: &CaseDetail) -> bool {
+    d.expected
+        .as_ref()
+        .and_then(Value::as_object)
+        .is_some_and(|l| !l.is_empty())
+}
+
 /// What the peer did, as a sentence: what came back and how the connection ended.
 ///
 /// `why`: whether to say why the suite failed the connection (the codec's error); a
