@@ -57,6 +57,9 @@ enum Fault {
     /// After the handshake: buffers whole frames, checks UTF-8 only once a message
     /// ends, has no size limit, answers no ping, answers every close with 1000.
     Naive,
+    /// Like [`Fault::Naive`], but answers pings, and drops TCP (no close frame) at the
+    /// 60th, as Node `ws` does past its `maxPendingAutoPongs`.
+    DropsOnPingFlood,
     /// Agrees to permessage-deflate, inflates without limit (counting, not keeping),
     /// and answers each message with "inflated N octets".
     InflatesWithoutLimit,
@@ -182,7 +185,8 @@ async fn faulty(mut stream: TcpStream, fault: Fault) {
         return;
     }
     match fault {
-        Fault::Naive => naive(stream, rest).await,
+        Fault::Naive => naive(stream, rest, None).await,
+        Fault::DropsOnPingFlood => naive(stream, rest, Some(60)).await,
         Fault::InflatesWithoutLimit => match deflate {
             Some((config, _)) => inflate_without_limit(stream, rest, config).await,
             None => echo(stream, &rest).await,
@@ -217,8 +221,10 @@ fn close_frame(code: u16) -> Vec<u8> {
     frame(Opcode::Close, &code.to_be_bytes())
 }
 
-/// [`Fault::Naive`]'s frame loop.
-async fn naive(mut stream: TcpStream, rest: Vec<u8>) {
+/// [`Fault::Naive`]'s frame loop; with `ping_limit`, pings are answered until that
+/// many arrived, then TCP is dropped.
+async fn naive(mut stream: TcpStream, rest: Vec<u8>, ping_limit: Option<usize>) {
+    let mut pings = 0;
     let unlimited = Limits {
         max_frame: u64::MAX,
         max_message: usize::MAX,
@@ -248,7 +254,21 @@ async fn naive(mut stream: TcpStream, rest: Vec<u8>) {
                         let _ = stream.shutdown().await;
                         return;
                     }
-                    Opcode::Ping | Opcode::Pong => {}
+                    Opcode::Ping => {
+                        let Some(limit) = ping_limit else { continue };
+                        pings += 1;
+                        if pings >= limit {
+                            return;
+                        }
+                        if stream
+                            .write_all(&frame(Opcode::Pong, &payload))
+                            .await
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                    Opcode::Pong => {}
                     opcode => {
                         if opcode != Opcode::Continuation {
                             text = opcode == Opcode::Text;
@@ -621,6 +641,21 @@ async fn a_naive_server_is_late_on_utf8_and_defenceless_against_claims_and_flood
         Verdict::Failed,
         "0 pongs for 5000 pings, but the last ping (#4999) was not answered",
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_drops_tcp_on_a_ping_flood_is_non_strict_and_unclean() {
+    let addr = start_faulty(Fault::DropsOnPingFlood).await;
+    let details = run(addr, &["103.4.1"], quick()).await;
+    // How many of its 59 pongs arrive depends on when its reset does.
+    assert_case(
+        &details,
+        "103.4.1",
+        Verdict::NonStrict,
+        "the peer dropped TCP after ",
+    );
+    assert!(text(&details["103.4.1"], "wsspecActual").contains(" pongs for 5000 pings"));
+    assert_eq!(details["103.4.1"].behavior_close, Verdict::Unclean);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

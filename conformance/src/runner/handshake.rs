@@ -251,17 +251,20 @@ fn judge_refusal(
         }
     }
     let client_error = (400..500).contains(&head.status);
+    let server_error = (500..600).contains(&head.status);
     match status {
         Some(wanted) if wanted == head.status => (Verdict::Ok, line),
-        Some(wanted) if client_error => (
+        Some(wanted) if client_error || server_error => (
             Verdict::NonStrict,
             format!("{line}, where the RFC names {wanted}"),
         ),
         None if client_error => (Verdict::Ok, line),
-        _ => (
+        None if server_error && !lenient => (Verdict::Ok, line),
+        None if server_error => (
             Verdict::NonStrict,
-            format!("{line}: a refusal, but not a 4xx client error"),
+            format!("{line}, where RFC 7230 §3.2.5 asks for a 4xx"),
         ),
+        _ => (Verdict::NonStrict, format!("{line}: not an error status")),
     }
 }
 
@@ -706,8 +709,24 @@ mod tests {
         );
         let redirect = Reply::Head(head("HTTP/1.1 302 Found\r\n\r\n"), Vec::new());
         assert_eq!(
-            judge_refusal(&redirect, None, None, false, &settings).0,
-            Verdict::NonStrict
+            judge_refusal(&redirect, None, None, false, &settings),
+            (
+                Verdict::NonStrict,
+                "302 Found: not an error status".to_owned()
+            )
+        );
+        let unsupported = Reply::Head(
+            head("HTTP/1.1 505 HTTP Version Not Supported\r\n\r\n"),
+            Vec::new(),
+        );
+        assert_eq!(
+            judge_refusal(&unsupported, None, None, false, &settings).0,
+            Verdict::Ok
+        );
+        assert_eq!(
+            judge_refusal(&unsupported, None, None, true, &settings).0,
+            Verdict::NonStrict,
+            "an oversized head asks for a 4xx"
         );
         let upgraded = Reply::Head(head("HTTP/1.1 101 Switching Protocols\r\n\r\n"), Vec::new());
         assert_eq!(

@@ -330,17 +330,32 @@ fn ping_flood(count: usize, received: &[Event], ending: &Ending, outcome: &mut O
                 pongs.len()
             );
         }
-    } else if ending.was_open && !ending.closed_by_me && ending.remote_close_code.is_some() {
+    } else if ending.was_open && !ending.closed_by_me {
+        // The peer failed the connection on the flood, a limit RFC 6455 §10.4 allows.
         outcome.behavior = Verdict::NonStrict;
-        outcome.result = format!(
-            "the peer failed the connection ({}) after {} pongs for {count} pings, rather \
-             than answer the flood and echo",
-            ending.remote_close_code.unwrap_or_default(),
-            pongs.len()
-        );
-        if ending.was_clean {
-            outcome.behavior_close = Verdict::Ok;
-            outcome.result_close = "the peer failed the connection cleanly".to_owned();
+        match ending.remote_close_code {
+            Some(code) => {
+                outcome.result = format!(
+                    "the peer failed the connection ({code}) after {} pongs for {count} \
+                     pings, rather than answer the flood and echo",
+                    pongs.len()
+                );
+                if ending.was_clean {
+                    outcome.behavior_close = Verdict::Ok;
+                    outcome.result_close = "the peer failed the connection cleanly".to_owned();
+                }
+            }
+            None => {
+                outcome.result = format!(
+                    "the peer dropped TCP after {} pongs for {count} pings, rather than \
+                     answer the flood and echo",
+                    pongs.len()
+                );
+                outcome.behavior_close = Verdict::Unclean;
+                outcome.result_close = "the peer dropped TCP without the close frame RFC 6455 \
+                                        §7.1.7 asks for"
+                    .to_owned();
+            }
         }
     }
 }
@@ -584,18 +599,31 @@ mod tests {
             (Verdict::NonStrict, Verdict::Ok)
         );
         assert!(outcome.result.contains("(1008) after 2 pongs"));
-        // Dropping TCP instead stays FAILED.
+        // Dropping TCP instead (Node ws past its maxPendingAutoPongs) is unclean.
         let mut dropped = initial();
         apply_rule(
             &Rule::PingFlood { count: 5 },
-            &[],
+            &pongs(0..3),
             &Ending {
                 was_open: true,
                 ..Ending::default()
             },
             &mut dropped,
         );
-        assert_eq!(dropped.behavior, Verdict::Failed);
+        assert_eq!(
+            (dropped.behavior, dropped.behavior_close),
+            (Verdict::NonStrict, Verdict::Unclean)
+        );
+        assert!(dropped.result.contains("dropped TCP after 3 pongs"));
+        // Neither answering nor failing (the suite closed on its timer) stays FAILED.
+        let mut silent = initial();
+        apply_rule(
+            &Rule::PingFlood { count: 5 },
+            &[],
+            &closed_by_me(),
+            &mut silent,
+        );
+        assert_eq!(silent.behavior, Verdict::Failed);
     }
 
     #[test]

@@ -124,15 +124,17 @@ pub struct Filler {
 /// The answer a conformant server gives to a raw opening handshake.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answer {
-    /// No upgrade: an HTTP error, preferably `status` (any 4xx when `None`), carrying
-    /// `header` (name, value token) when given.
+    /// No upgrade: an HTTP error status (4xx or 5xx: RFC 6455 §4.2.1 asks for "an
+    /// appropriate error code (such as 400 Bad Request)"), preferably `status`,
+    /// carrying `header` (name, value token) when given.
     Refuse {
         /// The status the RFC names, if it names one.
         status: Option<u16>,
         /// A header the refusal must carry.
         header: Option<(&'static str, &'static str)>,
-        /// Upgrading is NON-STRICT rather than FAILED: the RFC lets a server process
-        /// what it wishes to (an oversized head).
+        /// The head is oversized but otherwise valid: upgrading is NON-STRICT rather
+        /// than FAILED (a server may process what it wishes to), and a refusal should
+        /// be a 4xx (RFC 7230 §3.2.5).
         lenient: bool,
     },
     /// A valid `101` (RFC 6455 §4.1's client checks all pass), then the text message
@@ -234,8 +236,10 @@ pub enum Rule {
     /// [`ping_flood_payload`]), then a text message. Each pong must answer one of
     /// them, in order, and the last ping must be answered (RFC 6455 §5.5.3 lets a
     /// peer answer only the most recent of several pings); then the echo of the
-    /// message is OK. A peer that fails the connection cleanly instead (a close frame,
-    /// e.g. 1008) is NON-STRICT; one that drops TCP or stops answering FAILS.
+    /// message is OK. A peer may instead fail the connection on a flood (RFC 6455
+    /// §10.4's limits): with a close frame (e.g. 1008) that is NON-STRICT; by dropping
+    /// TCP, without the close frame §7.1.7 asks for, NON-STRICT with an UNCLEAN close.
+    /// A peer that neither answers nor fails FAILS.
     PingFlood {
         /// How many pings.
         count: usize,

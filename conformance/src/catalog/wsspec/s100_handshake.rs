@@ -51,8 +51,8 @@ const REFUSE_426: Answer = Answer::Refuse {
 const UPGRADE_ANSWER: Answer = Answer::Upgrade { may_refuse: false };
 const NEGOTIATE: Answer = Answer::Upgrade { may_refuse: true };
 
-const EXPECT_REFUSE: &str =
-    "a 4xx answer (such as 400 Bad Request) that refuses the handshake, and no upgrade";
+const EXPECT_REFUSE: &str = "an HTTP error answer (such as 400 Bad Request) that refuses the \
+                             handshake, and no upgrade";
 const EXPECT_426: &str =
     "a 426 Upgrade Required answer carrying Sec-WebSocket-Version: 13, and no upgrade";
 const EXPECT_UPGRADE: &str = "a valid 101 answer (Sec-WebSocket-Accept = base64(SHA-1(key + \
@@ -203,12 +203,14 @@ fn versions() -> Vec<Case> {
         head(GET, &[HOST, UPGRADE, CONNECTION, KEY, &line])
     };
     vec![
+        // Not 8: the hybi-08 to -12 drafts used it, and a server may still speak them.
         plain(
             "100.2.1",
-            "Send Sec-WebSocket-Version: 8 (draft hybi-10).",
-            "RFC 6455 §4.4",
+            "Send Sec-WebSocket-Version: 12, a number reserved and never used by any \
+             draft.",
+            "RFC 6455 §4.4, §11.6",
             EXPECT_426,
-            with_version("8"),
+            with_version("12"),
             REFUSE_426,
         ),
         plain(
