@@ -136,7 +136,9 @@ where
             Some(0) => {
                 return Opened::No(match status_of(response) {
                     Some(status) => format!("{status}, then the connection closed"),
-                    None => "the server closed the connection without an answer".to_owned(),
+                    None => {
+                        "the server closed (or reset) the connection without an answer".to_owned()
+                    }
                 })
             }
             Some(n) => n,
@@ -300,8 +302,9 @@ pub async fn run(
             );
         }
         (HixieExpect::Echo(_), Opened::No(what)) => {
+            // The probe decides; the report says what this connection (its wire log) saw.
             return match probe(options).await {
-                Err(probe) => unimplemented(raw, &probe),
+                Err(_) => unimplemented(raw, &what),
                 Ok(()) => refused(
                     raw,
                     Verdict::Failed,
