@@ -232,17 +232,27 @@ pub fn describe(detail: &CaseDetail) -> String {
         }
         (false, _) => parts.push("it dropped TCP without a close frame".to_owned()),
     }
+    // The peer's own drop is said above; the suite's timeouts are worth saying.
     if let Some(why) = detail.was_not_clean_reason.as_deref() {
-        parts.push(why.to_owned());
-    }
-    if !matches!(detail.behavior, Verdict::Ok | Verdict::Informational) {
-        if let Some(result) = detail.result.as_deref() {
-            parts.push(result.to_owned());
+        if !why.starts_with("peer dropped the TCP connection") {
+            parts.push(why.to_owned());
         }
     }
-    if !matches!(detail.behavior_close, Verdict::Ok | Verdict::Informational) {
-        if let Some(result) = detail.result_close.as_deref() {
-            parts.push(result.to_owned());
+    // wstest's results, unless they only repeat what the lines above show.
+    let generic = [
+        "Actual events match at least one expected.",
+        "Actual events differ from any expected.",
+        "Connection was properly closed",
+    ];
+    for (verdict, result) in [
+        (&detail.behavior, &detail.result),
+        (&detail.behavior_close, &detail.result_close),
+    ] {
+        if let Some(result) = result.as_deref() {
+            let passed = matches!(verdict, Verdict::Ok | Verdict::Informational);
+            if !passed && !generic.contains(&result) && !parts.iter().any(|p| p == result) {
+                parts.push(result.to_owned());
+            }
         }
     }
     parts.join("; ")
@@ -266,6 +276,20 @@ fn events_text(events: &[Value]) -> String {
             (kind, _) => format!("{kind} {shown:?}{cut}"),
         }
     };
+    let pongs = events
+        .iter()
+        .filter(|e| e.get(0).and_then(Value::as_str) == Some("pong"))
+        .count();
+    if pongs > 4 {
+        // A flood's answers: how many, and the first.
+        let rest = events.len() - pongs;
+        let others = if rest > 0 {
+            format!(" and {rest} other events")
+        } else {
+            String::new()
+        };
+        return format!("{pongs} pongs (the first {}){others}", one(&events[0]));
+    }
     let mut shown: Vec<String> = events.iter().take(4).map(one).collect();
     if events.len() > 4 {
         shown.push(format!("… ({} events in all)", events.len()));
@@ -662,8 +686,8 @@ mod tests {
         assert_eq!(
             describe(&detail),
             "the peer sent nothing by wait A, text message \"Hello-*\"; the suite closed the \
-             connection (1001 \"Going Away\"); the peer answered with 1000; Actual events \
-             differ from any expected.; The connection was failed by the wrong endpoint"
+             connection (1001 \"Going Away\"); the peer answered with 1000; The connection was \
+             failed by the wrong endpoint"
         );
         let peer_closed = CaseDetail {
             received: Some(json!([])),
@@ -673,8 +697,31 @@ mod tests {
             behavior_close: Verdict::WrongCode,
             result_close: Some("The close code should have been 1009 or empty".to_owned()),
             behavior: Verdict::Ok,
-            ..detail
+            ..detail.clone()
         };
+        let flooded = CaseDetail {
+            received: Some(Value::Array(
+                (0..7)
+                    .map(|i| json!(["pong", format!("ping {i}")]))
+                    .collect(),
+            )),
+            closed_by_me: Some(false),
+            was_clean: Some(false),
+            remote_close_code: None,
+            was_not_clean_reason: Some(
+                "peer dropped the TCP connection without previous WebSocket closing handshake"
+                    .to_owned(),
+            ),
+            behavior: Verdict::NonStrict,
+            result: Some("the peer dropped TCP after 7 pongs".to_owned()),
+            ..detail.clone()
+        };
+        assert_eq!(
+            describe(&flooded),
+            "the peer sent 7 pongs (the first pong \"ping 0\"); it dropped TCP without a close \
+             frame; the peer dropped TCP after 7 pongs; The connection was failed by the wrong \
+             endpoint"
+        );
         assert_eq!(
             describe(&peer_closed),
             "the peer sent nothing; it closed the connection with 1002 \"bad frame\"; The close \
