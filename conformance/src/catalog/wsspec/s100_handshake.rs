@@ -1,6 +1,6 @@
 //! Section 100: the opening handshake, server under test (RFC 6455 §4.2). Each case
 //! writes one request head, exactly as given, and judges the answer: a refusal where
-//! §4.2.1 requires one (with `426` and `Sec-WebSocket-Version` for a version the server
+//! §4.2.1 requires one (carrying `Sec-WebSocket-Version` for a version the server
 //! does not speak, §4.4), or a `101` that passes every check of the client's §4.1 list,
 //! then an echoed message and a clean close. Subprotocol and extension offers are
 //! answered only with what was offered, and invalid permessage-deflate offers are
@@ -43,8 +43,10 @@ const REFUSE: Answer = Answer::Refuse {
     header: None,
     lenient: false,
 };
-const REFUSE_426: Answer = Answer::Refuse {
-    status: Some(426),
+/// §4.2.2 names 426 ("such as"), §4.4's own example answers 400: any error status
+/// will do, the header is what the RFC requires.
+const REFUSE_VERSION: Answer = Answer::Refuse {
+    status: None,
     header: Some(("Sec-WebSocket-Version", "13")),
     lenient: false,
 };
@@ -53,8 +55,9 @@ const NEGOTIATE: Answer = Answer::Upgrade { may_refuse: true };
 
 const EXPECT_REFUSE: &str = "an HTTP error answer (such as 400 Bad Request) that refuses the \
                              handshake, and no upgrade";
-const EXPECT_426: &str =
-    "a 426 Upgrade Required answer carrying Sec-WebSocket-Version: 13, and no upgrade";
+const EXPECT_VERSION: &str = "an HTTP error answer (such as 426 Upgrade Required, or 400 as in \
+                              RFC 6455 §4.4's example) carrying Sec-WebSocket-Version: 13, and no \
+                              upgrade";
 const EXPECT_UPGRADE: &str = "a valid 101 answer (Sec-WebSocket-Accept = base64(SHA-1(key + \
                               258EAFA5-E914-47DA-95CA-C5AB0DC85B11))), then the message echoed \
                               and a clean close";
@@ -209,25 +212,25 @@ fn versions() -> Vec<Case> {
             "Send Sec-WebSocket-Version: 12, a number reserved and never used by any \
              draft.",
             "RFC 6455 §4.4, §11.6",
-            EXPECT_426,
+            EXPECT_VERSION,
             with_version("12"),
-            REFUSE_426,
+            REFUSE_VERSION,
         ),
         plain(
             "100.2.2",
             "Send Sec-WebSocket-Version: 14, a version that does not exist yet.",
             "RFC 6455 §4.4",
-            EXPECT_426,
+            EXPECT_VERSION,
             with_version("14"),
-            REFUSE_426,
+            REFUSE_VERSION,
         ),
         plain(
             "100.2.3",
             "Send Sec-WebSocket-Version: abc, which is not a number.",
             "RFC 6455 §4.4, §11.3.5",
-            EXPECT_426,
+            EXPECT_VERSION,
             with_version("abc"),
-            REFUSE_426,
+            REFUSE_VERSION,
         ),
         plain(
             "100.2.4",
