@@ -418,6 +418,18 @@ fn split() -> Vec<Case> {
             None,
             Vec::new(),
         ),
+        // The reverse: more than the head in one read. A client must wait for the
+        // answer before sending more (§4.1), but a draft-76 client sends its 8-octet
+        // key3 right after the head, and the answer to a bad request is still owed.
+        plain(
+            "100.6.3",
+            "Send an opening handshake without Sec-WebSocket-Version followed, in the same \
+             TCP write, by 8 more octets (as a draft-76 client sends its key3).",
+            "RFC 6455 §4.2.1 item 6, §4.2.2",
+            EXPECT_REFUSE,
+            head(GET, &[HOST, UPGRADE, CONNECTION, KEY]) + "wsspec76",
+            REFUSE,
+        ),
     ]
 }
 
