@@ -8,8 +8,9 @@ use std::fmt::Write;
 use crate::compare::{Change, Comparison};
 use crate::model::CaseResult;
 use crate::render::cause::{group_by_cause, needs_a_cause, Diagnosis};
-use crate::render::util::{case_lines, delta, delta_ms, ms, plain, verdict_columns};
+use crate::render::util::{brief_lines, case_lines, delta, delta_ms, ms, plain, verdict_columns};
 use crate::summary::{AgentReport, Counts, RunReport};
+use crate::verdict::Verdict;
 
 /// Wire-log rows shown per case.
 pub const WIRELOG_ROWS_SHOWN: usize = 40;
@@ -231,6 +232,21 @@ fn case_body(out: &mut String, result: &CaseResult, extra: &[(&str, String)]) {
     wirelog(out, result);
 }
 
+/// A passing case, briefly: what it does and the exchange in words. Its wire log is in
+/// the per-case JSON; a page of every case's log would weigh megabytes.
+fn ok_case_body(out: &mut String, result: &CaseResult) {
+    out.push_str("<dl>");
+    let description = description_of(result);
+    let description = (!description.is_empty()).then(|| ("Description", description));
+    for (label, text) in description.into_iter().chain(brief_lines(result)) {
+        let _ = write!(out, "<dt>{}</dt><dd>{}</dd>", esc(label), esc(&text));
+    }
+    if let Some(d) = result.duration_ms {
+        let _ = write!(out, "<dt>Duration</dt><dd>{}</dd>", esc(&ms(d)));
+    }
+    out.push_str("</dl>\n");
+}
+
 fn description_of(result: &CaseResult) -> String {
     result
         .detail
@@ -409,6 +425,11 @@ pub fn report(report: &RunReport) -> String {
                 bc = esc(r.behavior_close.as_str()),
                 pass = if c.passes { "passes" } else { "fails" }
             );
+            if *r.outcome() == Verdict::Ok {
+                ok_case_body(&mut body, r);
+                body.push_str("</section>\n");
+                continue;
+            }
             let extra = if needs_a_cause(c) {
                 let cause = Diagnosis::of(&c.id, r).cause;
                 vec![
