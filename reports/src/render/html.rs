@@ -237,7 +237,7 @@ fn case_body(out: &mut String, result: &CaseResult, extra: &[(&str, String)]) {
 fn ok_case_body(out: &mut String, result: &CaseResult) {
     out.push_str("<dl>");
     let description = description_of(result);
-    let description = (!description.is_empty()).then(|| ("Description", description));
+    let description = (!description.is_empty()).then_some(("Description", description));
     for (label, text) in description.into_iter().chain(brief_lines(result)) {
         let _ = write!(out, "<dt>{}</dt><dd>{}</dd>", esc(label), esc(&text));
     }
