@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use wsspec_codec::handshake::{reject_response, HandshakeError, Request, RequestParser};
+use wsspec_codec::handshake::{reject_response, HandshakeError, RequestParser};
 use wsspec_codec::Limits;
 
 use crate::runner::fuzzer::utc_now;
@@ -169,11 +169,6 @@ pub async fn answer_and_close<S: AsyncWrite + Unpin>(
         let _ = stream.shutdown().await;
     })
     .await;
-}
-
-/// A request after its head was read: the target, and the request itself.
-pub fn target_of(request: &Request) -> Result<Target, String> {
-    Target::parse(&request.path)
 }
 
 #[cfg(test)]
