@@ -196,6 +196,11 @@ pub enum Symptom {
     AnsweredInsteadOfFailing,
     /// Nothing came back of what was expected, from this event on ("an echo", "a pong").
     NoReply(String),
+    /// An echo came back cut short: the start of the message only (its first fragment,
+    /// or what arrived in the first read).
+    EchoCutShort,
+    /// The expected reply came, and more after it.
+    MoreThanExpected,
     /// Something came back, but not what was expected.
     WrongReply,
     /// Only wstest's lenient expectation matched.
@@ -244,6 +249,12 @@ impl Symptom {
                 format!("the {peer} answered instead of failing the connection")
             }
             Symptom::NoReply(what) => format!("{what} never came back"),
+            Symptom::EchoCutShort => {
+                "the echo came back cut short: only the start of the message".to_owned()
+            }
+            Symptom::MoreThanExpected => {
+                format!("the {peer} sent the expected reply and more after it")
+            }
             Symptom::WrongReply => format!("the {peer}'s reply is not the expected one"),
             Symptom::Lenient => {
                 "only the lenient (NON-STRICT) expectation matched: right in the end, but not as soon as it should be".to_owned()
@@ -451,6 +462,12 @@ fn symptom(result: &CaseResult) -> Symptom {
             if received.len() < ok.len() && ok.starts_with(received) {
                 return Symptom::NoReply(missing_event(&ok[received.len()]));
             }
+            if received.len() > ok.len() && received.starts_with(ok) {
+                return Symptom::MoreThanExpected;
+            }
+            if cut_short(received, ok) {
+                return Symptom::EchoCutShort;
+            }
             return Symptom::WrongReply;
         }
     }
@@ -502,6 +519,30 @@ fn symptom(result: &CaseResult) -> Symptom {
                 .unwrap_or_default()
         )),
     }
+}
+
+/// Whether `received` is `expected` with one message cut short (the same events, the
+/// message of the same kind, its payload a proper prefix of the expected one).
+fn cut_short(received: &[Value], expected: &[Value]) -> bool {
+    // Logged payloads end in " ..." when cut for the log.
+    let payload = |e: &Value| {
+        e.get(1)
+            .and_then(Value::as_str)
+            .map(|p| p.strip_suffix(" ...").unwrap_or(p).to_owned())
+    };
+    received.len() == expected.len()
+        && received.iter().zip(expected).any(|(r, e)| {
+            r.get(0) == e.get(0)
+                && r.get(2) == e.get(2)
+                && r.get(0).and_then(Value::as_str) == Some("message")
+                && matches!((payload(r), payload(e)), (Some(r), Some(e)) if r.len() < e.len() && e.starts_with(&r))
+        })
+        && received
+            .iter()
+            .zip(expected)
+            .filter(|(r, e)| r != e)
+            .count()
+            == 1
 }
 
 /// What an expected event is, as the thing that did not come back.
@@ -674,6 +715,32 @@ mod tests {
             diagnosis.actual.as_deref(),
             Some("The server sent back text message \"Hello, world!\"; the suite's timer ran out and it closed the connection (1001 Going Away)")
         );
+    }
+
+    #[test]
+    fn a_fragmented_message_echoed_as_its_first_fragment_is_cut_short() {
+        let d = detail(json!({
+            "received": [["message", "fragment1", false]],
+            "expected": {"OK": [["message", "fragment1fragment2", false]]},
+            "expectedClose": {"closeCode": [1000], "closedByMe": true, "requireClean": true},
+            "closedByMe": true
+        }));
+        assert_eq!(symptom(&result("FAILED", "OK", d)), Symptom::EchoCutShort);
+        let d = detail(json!({
+            "received": [["message", "x", false], ["message", "x", false]],
+            "expected": {"OK": [["message", "x", false]]},
+            "closedByMe": true
+        }));
+        assert_eq!(
+            symptom(&result("FAILED", "OK", d)),
+            Symptom::MoreThanExpected
+        );
+        let d = detail(json!({
+            "received": [["message", "y", false]],
+            "expected": {"OK": [["message", "x", false]]},
+            "closedByMe": true
+        }));
+        assert_eq!(symptom(&result("FAILED", "OK", d)), Symptom::WrongReply);
     }
 
     #[test]
