@@ -204,7 +204,14 @@ async fn wsspecs_own_sections_run_against_clients_too() {
     let out = tempfile::tempdir().unwrap();
     let picked = cases(
         "wsspec",
-        &["102.1.1", "102.2.2", "103.1.2", "103.4.1", "104.1.1.1.1", "104.2.5.3"],
+        &[
+            "102.1.1",
+            "102.2.2",
+            "103.1.2",
+            "103.4.1",
+            "104.1.1.1.1",
+            "104.2.5.3",
+        ],
     );
     assert_eq!(picked.len(), 6);
     let server = Server::start(picked, out.path(), Some(1)).await;
@@ -645,4 +652,90 @@ async fn section_101_passes_a_client_that_fails_the_connection_and_fails_one_tha
     assert!(good.wsspec_rfc().is_some());
     // The catalog is unchanged by serving: the same Autobahn case count.
     assert_eq!(catalog::autobahn().len(), 517);
+}
+
+// ------------------------------------------------------------------ the command
+
+/// Starts `wsspec serve ARGS --listen 127.0.0.1:0` and returns the child and the address
+/// it says it listens on.
+fn spawn_command(args: &[&str]) -> (std::process::Child, SocketAddr) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wsspec"))
+        .arg("serve")
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    // "wsspec: serving N cases to clients at ws://127.0.0.1:PORT …"
+    let addr = line
+        .split("ws://")
+        .nth(1)
+        .and_then(|rest| rest.split([';', ' ']).next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .parse()
+        .unwrap();
+    // Keep draining so the child never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    (child, addr)
+}
+
+/// Waits (at most 60 s) for the command to exit; its status.
+async fn exit_status(mut child: std::process::Child) -> i32 {
+    tokio::task::spawn_blocking(move || {
+        for _ in 0..600 {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status.code().unwrap_or(-1);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = child.kill();
+        panic!("wsspec serve did not exit within 60 s of the report");
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_exits_after_the_report_with_the_gates_status() {
+    // A client that passes: exit 0.
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().to_str().unwrap();
+    let (child, addr) = spawn_command(&[
+        "--cases",
+        "1.1.1",
+        "2.1",
+        "--out",
+        dir,
+        "--exit-after-report",
+    ]);
+    assert_eq!(run_all(&testee(addr, "testee")).await.unwrap(), 2);
+    assert_eq!(exit_status(child).await, 0);
+    assert_eq!(
+        index(out.path())["testee"],
+        verdicts(&[("1.1.1", "OK", "OK"), ("2.1", "OK", "OK")])
+    );
+
+    // A client that does not echo: exit 1, and the report says why.
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().to_str().unwrap();
+    let (child, addr) = spawn_command(&["--cases", "1.1.1", "--out", dir, "--exit-after-report"]);
+    let (mut raw, answer) = Raw::open(addr, "/runCase?case=1&agent=mute").await;
+    answer.unwrap();
+    let _ = raw.read_all().await;
+    fetch(addr, "/updateReports?agent=mute").await.unwrap();
+    assert_eq!(exit_status(child).await, 1);
+    assert_eq!(index(out.path())["mute"]["1.1.1"].0, "FAILED");
+
+    // A usage error: exit 2.
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_wsspec"))
+        .args(["serve", "--cases", "99.99"])
+        .output()
+        .unwrap()
+        .status;
+    assert_eq!(status.code(), Some(2));
 }
