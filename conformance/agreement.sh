@@ -598,12 +598,14 @@ for name in "${servers[@]}"; do
     fi
 done
 
-python3 "$agreement/timings.py" "$out" "${servers[@]}" >"$out/timings.md"
+subject_flag=()
+[[ "$mode" == servers ]] || subject_flag=(--clients)
+python3 "$agreement/timings.py" "${subject_flag[@]}" "$out" "${servers[@]}" >"$out/timings.md"
 log "timings in $out/timings.md"
 cat "$out/timings.md" >&2
 
 if [[ ${#pairs[@]} -gt 0 ]]; then
-    python3 "$agreement/agree.py" --markdown "$out/agreement.md" "${pairs[@]}" || failed=1
+    python3 "$agreement/agree.py" "${subject_flag[@]}" --markdown "$out/agreement.md" "${pairs[@]}" || failed=1
     log "agreement table in $out/agreement.md"
 fi
 exit "$failed"

@@ -121,9 +121,10 @@ def print_row(row):
     print("   %s" % ("AGREE" if row["ok"] else "DISAGREE (below %.0f %% or cases missing)" % THRESHOLD))
 
 
-def markdown(rows):
+def markdown(rows, subject="server"):
     lines = [
-        "| server | cases in both | only wstest | only wsspec | identical behavior | identical behaviorClose | disagreements |",
+        "| %s | cases in both | only wstest | only wsspec | identical behavior | identical behaviorClose | disagreements |"
+        % subject,
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
@@ -175,6 +176,11 @@ def main(argv):
         help="one server: its agent name and both reports (repeatable)",
     )
     parser.add_argument("--markdown", metavar="FILE", help="also write a Markdown table here")
+    parser.add_argument(
+        "--clients",
+        action="store_true",
+        help="the subjects are clients (wstest -m fuzzingserver vs wsspec serve)",
+    )
     args = parser.parse_args(argv)
 
     pairs = list(args.pair)
@@ -200,12 +206,13 @@ def main(argv):
 
     for row in rows:
         print_row(row)
-    table = markdown(rows)
+    table = markdown(rows, "client" if args.clients else "server")
     print()
     print(table, end="")
     if args.markdown:
         with open(args.markdown, "w", encoding="utf-8") as f:
-            f.write("# wstest vs wsspec run: agreement\n\n" + table)
+            tool = "wsspec serve" if args.clients else "wsspec run"
+            f.write("# wstest vs %s: agreement\n\n" % tool + table)
     return 0 if all(r["ok"] for r in rows) else 1
 
 

@@ -1,9 +1,10 @@
 """Writes the timings table of an agreement run as Markdown on stdout.
 
-    python3 timings.py OUT_DIR SERVER...
+    python3 timings.py [--clients] OUT_DIR SUBJECT...
 
-Reads OUT_DIR/<server>/wstest.seconds, wsspec.seconds and wsspec.rss-kib, as written by
-conformance/agreement.sh; a missing figure shows as a dash.
+Reads OUT_DIR/<subject>/wstest.seconds, wsspec.seconds and wsspec.rss-kib, as written by
+conformance/agreement.sh; a missing figure shows as a dash. The subjects are servers
+(tested by `wsspec run`) or, with --clients, clients (tested by `wsspec serve`).
 """
 
 import os
@@ -20,11 +21,15 @@ def read(path):
 
 
 def main(argv):
+    subject, tool = "server", "wsspec run"
+    if argv[:1] == ["--clients"]:
+        subject, tool = "client", "wsspec serve"
+        argv = argv[1:]
     if len(argv) < 2:
         print(__doc__.strip(), file=sys.stderr)
         return 2
     out, servers = argv[0], argv[1:]
-    print("| server | wstest (s) | wsspec run (s) | wstest / wsspec | wsspec peak RSS (MiB) |")
+    print("| %s | wstest (s) | %s (s) | wstest / wsspec | wsspec peak RSS (MiB) |" % (subject, tool))
     print("|---|---:|---:|---:|---:|")
     for server in servers:
         d = os.path.join(out, server)
