@@ -232,8 +232,9 @@ fn case_body(out: &mut String, result: &CaseResult, extra: &[(&str, String)]) {
     wirelog(out, result);
 }
 
-/// A passing case, briefly: what it does and the exchange in words. Its wire log is in
-/// the per-case JSON; a page of every case's log would weigh megabytes.
+/// A passing case (or one whose extension was not negotiated), briefly: what it does
+/// and the exchange in words. Its wire log is in the per-case JSON; a page of every
+/// case's log would weigh megabytes.
 fn ok_case_body(out: &mut String, result: &CaseResult) {
     out.push_str("<dl>");
     let description = description_of(result);
@@ -425,7 +426,7 @@ pub fn report(report: &RunReport) -> String {
                 bc = esc(r.behavior_close.as_str()),
                 pass = if c.passes { "passes" } else { "fails" }
             );
-            if *r.outcome() == Verdict::Ok {
+            if matches!(r.outcome(), Verdict::Ok | Verdict::Unimplemented) {
                 ok_case_body(&mut body, r);
                 body.push_str("</section>\n");
                 continue;
