@@ -158,6 +158,10 @@ fn rule_by_id(
             "A client fails the connection on a wrong handshake answer",
             Some("RFC 6455 §4.1"),
         ),
+        [102, 2, ..] => (
+            "A close reason that is not UTF-8 fails the connection",
+            Some(CLOSE),
+        ),
         [102, ..] => (
             "Invalid UTF-8 fails the connection as soon as it arrives",
             Some(UTF8),
@@ -218,6 +222,8 @@ pub enum Symptom {
     WrongCloseCode {
         /// The peer sent back the suite's own code.
         echoed: bool,
+        /// The codes the case allows ("1002 or 1007").
+        allowed: String,
     },
     /// The peer left TCP open after the closing handshake.
     KeptTcpOpen,
@@ -271,12 +277,16 @@ impl Symptom {
             Symptom::DroppedTcp => {
                 format!("the {peer} dropped the TCP connection without a closing handshake")
             }
-            Symptom::WrongCloseCode { echoed: true } => format!(
-                "the {peer} echoed the suite's close code instead of answering with an allowed one"
+            Symptom::WrongCloseCode {
+                echoed: true,
+                allowed,
+            } => format!(
+                "the {peer} echoed the suite's close code instead of answering with {allowed} (or no code)"
             ),
-            Symptom::WrongCloseCode { echoed: false } => {
-                format!("the {peer} closed with a code this case does not allow")
-            }
+            Symptom::WrongCloseCode {
+                echoed: false,
+                allowed,
+            } => format!("the {peer} closed with a code other than {allowed} (or no code)"),
             Symptom::KeptTcpOpen => format!(
                 "the {peer} did not close TCP after the closing handshake; the suite had to"
             ),
@@ -505,6 +515,7 @@ fn symptom(result: &CaseResult) -> Symptom {
         }
         Verdict::WrongCode => Symptom::WrongCloseCode {
             echoed: d.remote_close_code.is_some() && d.remote_close_code == d.local_close_code,
+            allowed: exchange::codes(&d.expected_close_codes()),
         },
         _ if rejection == Some(Rejection::WhileClosing) => Symptom::RejectedWhileClosing,
         Verdict::FailedByClient => Symptom::KeptTcpOpen,
@@ -766,14 +777,20 @@ mod tests {
                 "WRONG CODE",
                 json!({"localCloseCode": 1005, "remoteCloseCode": 1005})
             ),
-            Symptom::WrongCloseCode { echoed: true }
+            Symptom::WrongCloseCode {
+                echoed: true,
+                allowed: "1002".to_owned()
+            }
         );
         assert_eq!(
             ending(
                 "WRONG CODE",
                 json!({"localCloseCode": 1000, "remoteCloseCode": 1001})
             ),
-            Symptom::WrongCloseCode { echoed: false }
+            Symptom::WrongCloseCode {
+                echoed: false,
+                allowed: "1002".to_owned()
+            }
         );
         assert_eq!(
             ending("UNCLEAN", json!({"wasCloseHandshakeTimeout": true})),

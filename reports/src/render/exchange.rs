@@ -127,7 +127,7 @@ pub(crate) fn capitalise(s: &str) -> String {
     }
 }
 
-fn codes(codes: &[u64]) -> String {
+pub(crate) fn codes(codes: &[u64]) -> String {
     match codes {
         [] => "any code".to_owned(),
         [one] => one.to_string(),
