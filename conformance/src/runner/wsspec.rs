@@ -73,12 +73,6 @@ pub async fn run_one(
             super::handshake::run(case, handshake, index, options, started).await
         }
         Exec::Hixie76(hixie) => super::hixie76::run(case, hixie, index, options, started).await,
-        Exec::ClientHandshake(_) => fuzzer::connect_failed(
-            case,
-            index,
-            started,
-            format!("case {} tests clients: run it with wsspec serve", case.id),
-        ),
     };
     annotate(case, &mut run);
     run
