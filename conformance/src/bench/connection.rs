@@ -8,6 +8,7 @@
 //! within the timeout of our close frame.
 
 use std::collections::VecDeque;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
@@ -23,8 +24,12 @@ use super::payload::{Payload, PayloadKind};
 use super::schedule::Pacing;
 use super::Counters;
 
-/// Read buffer per connection.
-const READ_CHUNK: usize = 64 << 10;
+/// The first read buffer of a connection; it doubles up to [`MAX_READ_CHUNK`] while
+/// reads fill it, so ten thousand connections of small messages stay small.
+const FIRST_READ_CHUNK: usize = 4 << 10;
+const MAX_READ_CHUNK: usize = 64 << 10;
+/// Latencies a connection collects before it adds them to the run's histogram.
+const LATENCY_BATCH: usize = 256;
 /// Open loop: no new message is framed while this much output is still unwritten (the
 /// server is not reading); the messages that fall due meanwhile go out late, and their
 /// latency, counted from their due time, says so.
@@ -101,6 +106,39 @@ pub fn latencies(timeout: Duration) -> Latencies {
     Histogram::new_with_bounds(1, high, 3).expect("bounds are valid: 1 < 2 ms <= high")
 }
 
+/// The run's latency histogram, shared by its connections. Each adds its latencies in
+/// batches, so a connection holds a couple of kilobytes instead of a histogram (some
+/// 200 KiB at three significant digits) of its own.
+#[derive(Debug)]
+pub struct LatencySink {
+    histogram: Mutex<Latencies>,
+}
+
+impl LatencySink {
+    /// An empty histogram for latencies up to `timeout`.
+    pub fn new(timeout: Duration) -> LatencySink {
+        LatencySink {
+            histogram: Mutex::new(latencies(timeout)),
+        }
+    }
+
+    /// Adds the batch (nanoseconds) and empties it.
+    fn record(&self, batch: &mut Vec<u64>) {
+        let mut histogram = self.histogram.lock().unwrap_or_else(|e| e.into_inner());
+        for nanos in batch.drain(..) {
+            histogram.saturating_record(nanos);
+        }
+    }
+
+    /// The histogram so far.
+    pub fn histogram(&self) -> Latencies {
+        self.histogram
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
 /// What one connection measured.
 #[derive(Debug, Clone)]
 pub struct ConnectionStats {
@@ -110,9 +148,10 @@ pub struct ConnectionStats {
     pub echoed: u64,
     /// Messages still waiting for their echo when the connection ended.
     pub unanswered: u64,
-    /// Latency of each echoed message that was due inside the measured window: from the
-    /// time it was due (or sent, if that was earlier) to the arrival of its echo.
-    pub latencies: Latencies,
+    /// Echoed messages that were due inside the measured window; the latency of each,
+    /// from the time it was due (or sent, if that was earlier) to the arrival of its
+    /// echo, went to the [`LatencySink`].
+    pub measured: u64,
     /// How it ended.
     pub ending: Ending,
 }
@@ -209,7 +248,8 @@ enum Wake {
 
 /// Runs connection number `index` of the schedule over `stream` (open, with `initial`
 /// the bytes that followed the handshake) until its messages are echoed and the
-/// connection is closed, or it fails.
+/// connection is closed, or it fails. Latencies go to `sink`.
+#[allow(clippy::too_many_arguments)]
 pub async fn drive<S>(
     stream: S,
     mut conn: Connection,
@@ -218,6 +258,7 @@ pub async fn drive<S>(
     script: &Script,
     window: Window,
     counters: &Counters,
+    sink: &LatencySink,
 ) -> ConnectionStats
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -227,15 +268,16 @@ where
         sent: 0,
         echoed: 0,
         unanswered: 0,
-        latencies: latencies(script.timeout),
+        measured: 0,
         ending: Ending::Finished,
     };
+    let mut batch = Vec::with_capacity(LATENCY_BATCH);
     let mut in_flight: VecDeque<InFlight> = VecDeque::new();
     let mut next_seq = 0u64;
     let mut phase = Phase::Sending;
     let mut out: Vec<u8> = Vec::new();
     let mut out_pos = 0usize;
-    let mut buf = vec![0u8; READ_CHUNK];
+    let mut buf = vec![0u8; FIRST_READ_CHUNK];
     let mut scratch = Vec::new();
     if !initial.is_empty() {
         conn.receive_data(initial);
@@ -269,9 +311,11 @@ where
                     counters.add_echoed();
                     if window.measures(sent.due) {
                         let nanos = arrived.saturating_duration_since(sent.since).as_nanos();
-                        stats
-                            .latencies
-                            .saturating_record(u64::try_from(nanos).unwrap_or(u64::MAX));
+                        stats.measured += 1;
+                        batch.push(u64::try_from(nanos).unwrap_or(u64::MAX));
+                        if batch.len() == LATENCY_BATCH {
+                            sink.record(&mut batch);
+                        }
                     }
                 }
                 Event::Ping(_) | Event::Pong(_) | Event::Eof { .. } => {}
@@ -298,7 +342,7 @@ where
         if let Some(oldest) = in_flight.front() {
             if now >= oldest.since + script.timeout {
                 break 'run Ending::TimedOut(format!(
-                    "no echo of message {} within {} of its send time",
+                    "no echo of message {} within {} of when it was due",
                     oldest.seq,
                     seconds(script.timeout)
                 ));
@@ -408,7 +452,12 @@ where
                     )
                 };
             }
-            Wake::Read(Ok(n)) => conn.receive_data(&buf[..n]),
+            Wake::Read(Ok(n)) => {
+                conn.receive_data(&buf[..n]);
+                if n == buf.len() && buf.len() < MAX_READ_CHUNK {
+                    buf.resize(buf.len() * 2, 0);
+                }
+            }
             Wake::Read(Err(e)) => break 'run Ending::Disconnected(format!("reading failed: {e}")),
             Wake::Wrote(Ok(0)) => {
                 break 'run Ending::Disconnected("the connection accepts no more data".to_owned())
@@ -424,6 +473,7 @@ where
             Wake::Timer => {}
         }
     };
+    sink.record(&mut batch);
     stats.sent = next_seq;
     stats.unanswered = in_flight.len() as u64;
     stats.ending = ending;

@@ -4,8 +4,8 @@
 //! By default each connection runs a closed loop (send, wait for the echo, send the
 //! next); with a rate, messages are due on a fixed open-loop schedule and latency is
 //! counted from the due time, so a server that falls behind shows it as latency
-//! ([`schedule`]). Latencies go into HDR histograms (one per connection, merged at the
-//! end); [`report`] renders the table and the JSON. Framing, masking and the handshakes
+//! ([`schedule`]). Latencies go into one HDR histogram for the run, which connections
+//! add to in batches; [`report`] renders the table and the JSON. Framing, masking and the handshakes
 //! are the reference codec's; the I/O is tokio's.
 //!
 //! A run: connect every connection (each within the timeout), start the clock, warm
@@ -31,7 +31,7 @@ use wsspec_codec::Limits;
 
 use crate::runner::{Settings, Target};
 
-pub use connection::{ConnectionStats, Ending, Latencies, Script, Window};
+pub use connection::{ConnectionStats, Ending, Latencies, LatencySink, Script, Window};
 pub use payload::{Payload, PayloadKind};
 pub use report::BenchReport;
 pub use schedule::{OpenLoop, Pacing, ScheduleError};
@@ -202,29 +202,35 @@ where
         pacing,
         timeout: plan.timeout,
     });
+    let sink = Arc::new(LatencySink::new(plan.timeout));
     let window = Window::new(Instant::now(), plan.warmup, plan.duration);
     let mut tasks = tokio::task::JoinSet::new();
     for (index, (stream, conn, rest)) in (0..count).zip(opened) {
         let script = Arc::clone(&script);
         let counters = Arc::clone(&counters);
+        let sink = Arc::clone(&sink);
         tasks.spawn(async move {
-            connection::drive(stream, conn, &rest, index, &script, window, &counters).await
+            connection::drive(
+                stream, conn, &rest, index, &script, window, &counters, &sink,
+            )
+            .await
         });
     }
     let mut report = BenchReport::new(target, plan);
     for why in connect_failures {
-        report.add(&failed_connection(why, plan.timeout));
+        report.add(&failed_connection(why));
     }
     while let Some(joined) = tasks.join_next().await {
         let stats = joined.unwrap_or_else(|e| ConnectionStats {
             sent: 0,
             echoed: 0,
             unanswered: 0,
-            latencies: connection::latencies(plan.timeout),
+            measured: 0,
             ending: Ending::ProtocolError(format!("the connection's task failed: {e}")),
         });
         report.add(&stats);
     }
+    report.latencies = sink.histogram();
     Ok(report)
 }
 
@@ -244,18 +250,25 @@ fn check(plan: &BenchPlan) -> Result<(), BenchError> {
             "the timeout must be more than 0 s".to_owned(),
         ));
     }
+    if plan.size > Limits::DEFAULT_MAX_MESSAGE {
+        return Err(BenchError::BadPlan(format!(
+            "messages of {} bytes are larger than the {} a message may have",
+            plan.size,
+            Limits::DEFAULT_MAX_MESSAGE
+        )));
+    }
     if let Some(rate) = plan.rate {
         OpenLoop::new(rate, plan.connections)?;
     }
     Ok(())
 }
 
-fn failed_connection(why: String, timeout: Duration) -> ConnectionStats {
+fn failed_connection(why: String) -> ConnectionStats {
     ConnectionStats {
         sent: 0,
         echoed: 0,
         unanswered: 0,
-        latencies: connection::latencies(timeout),
+        measured: 0,
         ending: Ending::ConnectFailed(why),
     }
 }

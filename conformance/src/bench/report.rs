@@ -34,7 +34,8 @@ pub struct BenchReport {
     pub echoed: u64,
     /// Messages never echoed (their connection failed first).
     pub unanswered: u64,
-    /// Latencies of the messages due in the measured window (nanoseconds).
+    /// Latencies of the messages due in the measured window (nanoseconds), filled in
+    /// from the run's [`super::LatencySink`] at the end.
     pub latencies: Latencies,
     /// Connections that could not be opened.
     pub connect_errors: u64,
@@ -72,9 +73,6 @@ impl BenchReport {
         self.sent += stats.sent;
         self.echoed += stats.echoed;
         self.unanswered += stats.unanswered;
-        self.latencies
-            .add(&stats.latencies)
-            .expect("every histogram of a run has the same bounds");
         let problem = match &stats.ending {
             Ending::Finished => {
                 self.opened += 1;
@@ -272,17 +270,27 @@ mod tests {
 
     use super::*;
 
-    fn finished(latencies_ms: &[u64]) -> ConnectionStats {
-        let mut h = latencies(Duration::from_secs(10));
+    /// A connection that finished, and its latencies recorded into `report`.
+    fn finished(report: &mut BenchReport, latencies_ms: &[u64]) -> ConnectionStats {
         for l in latencies_ms {
-            h.record(l * 1_000_000).unwrap();
+            report.latencies.record(l * 1_000_000).unwrap();
         }
         ConnectionStats {
             sent: latencies_ms.len() as u64,
             echoed: latencies_ms.len() as u64,
             unanswered: 0,
-            latencies: h,
+            measured: latencies_ms.len() as u64,
             ending: Ending::Finished,
+        }
+    }
+
+    fn failed(ending: Ending) -> ConnectionStats {
+        ConnectionStats {
+            sent: 0,
+            echoed: 0,
+            unanswered: 0,
+            measured: 0,
+            ending,
         }
     }
 
@@ -294,23 +302,20 @@ mod tests {
             ..BenchPlan::default()
         };
         let mut r = BenchReport::new("ws://x:1".into(), &plan);
-        r.add(&finished(&[1, 2, 3]));
-        r.add(&finished(&[4]));
+        let a = finished(&mut r, &[1, 2, 3]);
+        r.add(&a);
+        let b = finished(&mut r, &[4]);
+        r.add(&b);
+        let c = finished(&mut r, &[5, 6]);
         r.add(&ConnectionStats {
             sent: 5,
             echoed: 2,
             unanswered: 3,
             ending: Ending::TimedOut("no echo".into()),
-            ..finished(&[5, 6])
+            ..c
         });
-        r.add(&ConnectionStats {
-            ending: Ending::ConnectFailed("refused".into()),
-            ..finished(&[])
-        });
-        r.add(&ConnectionStats {
-            ending: Ending::ConnectFailed("refused".into()),
-            ..finished(&[])
-        });
+        r.add(&failed(Ending::ConnectFailed("refused".into())));
+        r.add(&failed(Ending::ConnectFailed("refused".into())));
         assert_eq!((r.opened, r.sent, r.echoed, r.unanswered), (3, 9, 6, 3));
         assert_eq!(r.measured(), 6);
         assert_eq!((r.connect_errors, r.timeouts, r.errors()), (2, 1, 3));
@@ -329,10 +334,7 @@ mod tests {
     #[test]
     fn json_and_table_say_nothing_was_measured_without_inventing_latencies() {
         let mut r = BenchReport::new("ws://x:1".into(), &BenchPlan::default());
-        r.add(&ConnectionStats {
-            ending: Ending::ConnectFailed("refused".into()),
-            ..finished(&[])
-        });
+        r.add(&failed(Ending::ConnectFailed("refused".into())));
         let j = r.to_json();
         assert_eq!(j["measured"], 0);
         assert!(j["latency_ms"]["p99"].is_null());

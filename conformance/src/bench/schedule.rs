@@ -35,8 +35,8 @@ pub struct OpenLoop {
 /// Why an open-loop schedule cannot be built.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ScheduleError {
-    /// The rate is zero, negative, or not a number.
-    #[error("the rate must be a positive number of messages per second, not {0}")]
+    /// The rate is not a number from [`OpenLoop::MIN_RATE`] to [`OpenLoop::MAX_RATE`].
+    #[error("the rate must be from 0.001 to 1000000000 messages per second, not {0}")]
     BadRate(f64),
     /// No connections to send on.
     #[error("an open-loop schedule needs at least one connection")]
@@ -44,9 +44,15 @@ pub enum ScheduleError {
 }
 
 impl OpenLoop {
+    /// The lowest rate: one message in 1000 s keeps every due time within `Instant`'s
+    /// range for any run length the command line accepts.
+    pub const MIN_RATE: f64 = 1e-3;
+    /// The highest rate.
+    pub const MAX_RATE: f64 = 1e9;
+
     /// `rate` messages per second in total over `connections` connections.
     pub fn new(rate: f64, connections: u32) -> Result<OpenLoop, ScheduleError> {
-        if !(rate.is_finite() && rate > 0.0) {
+        if !(Self::MIN_RATE..=Self::MAX_RATE).contains(&rate) {
             return Err(ScheduleError::BadRate(rate));
         }
         if connections == 0 {
@@ -94,6 +100,11 @@ mod tests {
         assert_eq!(OpenLoop::new(-5.0, 1), Err(ScheduleError::BadRate(-5.0)));
         assert!(OpenLoop::new(f64::NAN, 1).is_err());
         assert!(OpenLoop::new(f64::INFINITY, 1).is_err());
+        assert!(
+            OpenLoop::new(1e-300, 1).is_err(),
+            "due times would overflow"
+        );
+        assert!(OpenLoop::new(1e300, 1).is_err());
         assert_eq!(OpenLoop::new(10.0, 0), Err(ScheduleError::NoConnections));
     }
 

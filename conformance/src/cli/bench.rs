@@ -20,7 +20,7 @@ pub struct BenchArgs {
     /// The echo server, `ws://HOST:PORT[/PATH]` or `wss://…`.
     pub url: String,
     /// Connections, opened before the clock starts.
-    #[arg(long, short = 'c', default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    #[arg(long, short = 'c', default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=50_000))]
     pub connections: u32,
     /// Measured seconds.
     #[arg(long, short = 'd', default_value_t = 10.0, value_name = "SECS")]
@@ -86,9 +86,7 @@ impl BenchArgs {
             );
         }
         if let Some(rate) = self.rate {
-            if !(rate.is_finite() && rate > 0.0) {
-                bail!("--rate must be a positive number of messages per second, not {rate}");
-            }
+            bench::OpenLoop::new(rate, self.connections).context("--rate")?;
         }
         Ok(BenchPlan {
             connections: self.connections,
