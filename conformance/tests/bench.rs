@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-use wsspec::bench::{self, BenchPlan, Counters, PayloadKind};
+use wsspec::bench::{self, BenchMode, BenchPlan, Counters, PayloadKind};
 use wsspec_autobahn::client::WsUrl;
 use wsspec_autobahn::echo::{serve, EchoOptions};
 use wsspec_autobahn::tls::{ClientTrust, TlsClient, TlsServer};
@@ -211,6 +211,49 @@ async fn a_stalled_server_gives_timeouts_not_a_hang() {
 }
 
 #[tokio::test]
+async fn send_mode_against_the_echo_server_sends_and_discards_the_echoes() {
+    let addr = echo_server(false);
+    let plan = BenchPlan {
+        mode: BenchMode::Send,
+        ..short_plan()
+    };
+    let counters = Arc::new(Counters::default());
+    let r = bench::run(&url(addr), None, &plan, Arc::clone(&counters))
+        .await
+        .unwrap();
+    assert_eq!(r.errors(), 0, "{:?}", r.problems);
+    assert_eq!(r.opened, 4);
+    assert!(r.sent > 0);
+    assert_eq!(counters.sent(), r.sent);
+    assert!(r.measured() > 0 && r.measured() <= r.sent);
+    // The echo server echoes; what came back before our close frames was read.
+    assert!(r.received > 0 && r.received <= r.sent);
+    assert_eq!(r.received_bytes, r.received * 100);
+    assert_eq!((r.echoed, r.unanswered), (0, 0));
+    assert!(r.latencies.is_empty());
+    let j = r.to_json();
+    assert_eq!(j["mode"], "send");
+    assert!(j["latency_ms"].is_null());
+}
+
+#[tokio::test]
+async fn send_mode_against_a_stalled_server_times_out() {
+    let addr = stalled_server().await;
+    let plan = BenchPlan {
+        connections: 2,
+        size: 256 << 10,
+        timeout: Duration::from_millis(500),
+        mode: BenchMode::Send,
+        ..short_plan()
+    };
+    let r = bench::run(&url(addr), None, &plan, Arc::new(Counters::default()))
+        .await
+        .unwrap();
+    assert_eq!(r.timeouts, 2, "{:?}", r.problems);
+    assert!(r.problems[0].0.contains("took none of our data"));
+}
+
+#[tokio::test]
 async fn nothing_listening_is_an_error_naming_the_target() {
     let addr = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -326,6 +369,38 @@ fn cli_json_to_stdout_replaces_the_table() {
 }
 
 #[test]
+fn cli_send_mode_exits_0_and_reports_no_latency() {
+    let addr = echo_server(false);
+    let dir = tempfile::tempdir().unwrap();
+    let json_path = dir.path().join("bench.json");
+    let out = wsspec(&[
+        "bench",
+        &format!("ws://{addr}"),
+        "--mode",
+        "send",
+        "-c",
+        "2",
+        "-d",
+        "0.3",
+        "--warmup",
+        "0.1",
+        "--json",
+        json_path.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("MB/s sent"), "{stdout}");
+    assert!(stdout.contains("latency p99.9  n/a"), "{stdout}");
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    assert_eq!(j["mode"], "send");
+    assert!(j["sent"].as_u64().unwrap() > 0, "{j}");
+    assert!(j["measured"].as_u64().unwrap() > 0, "{j}");
+    assert!(j["latency_ms"].is_null(), "{j}");
+}
+
+#[test]
 fn cli_usage_errors_exit_2_on_one_line() {
     let addr = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -339,6 +414,10 @@ fn cli_usage_errors_exit_2_on_one_line() {
         ),
         (vec!["bench", "ws://127.0.0.1:1", "--rate=0"], "--rate"),
         (vec!["bench", "http://x"], "is not a ws://"),
+        (
+            vec!["bench", "ws://127.0.0.1:1", "--mode", "flood"],
+            "invalid value 'flood'",
+        ),
         (
             vec!["bench", "ws://127.0.0.1:1", "--text", "--binary"],
             "cannot be used with",

@@ -1,6 +1,11 @@
 //! One bench connection: the opening handshake, then messages out on the schedule and
 //! echoes in, each checked and timed, then the closing handshake.
 //!
+//! In send mode the loop is the same without the echoes: messages go out as fast as the
+//! socket takes them (or on the schedule), what comes back is decoded and discarded, a
+//! message counts as sent once its last byte was written, and the wait that has a
+//! limit is the one for the socket to take our bytes.
+//!
 //! Reading, writing and the clocks share one task (the stream is split, and whichever
 //! is ready goes next), so a server that stops reading cannot stop us noticing its
 //! silence, and every wait ends at a deadline: the echo of the oldest message in flight
@@ -22,7 +27,7 @@ use wsspec_codec::{CloseCode, Limits};
 
 use super::payload::{Payload, PayloadKind};
 use super::schedule::Pacing;
-use super::Counters;
+use super::{BenchMode, Counters};
 
 /// The first read buffer of a connection; it doubles up to [`MAX_READ_CHUNK`] while
 /// reads fill it, so ten thousand connections of small messages stay small.
@@ -42,6 +47,10 @@ const MAX_IN_FLIGHT: usize = 1 << 16;
 /// granularity never shows up as server latency, and an echo is never timed from a
 /// moment before its message left.
 const SEND_AHEAD: Duration = Duration::from_millis(1);
+/// Send mode, closed loop: messages are framed while less than this much output is
+/// unwritten, so each write has plenty to take and the buffer stays bounded (by this
+/// plus one message).
+const SEND_LOW_WATER: usize = 64 << 10;
 
 /// How the run is timed, shared by all connections.
 #[derive(Debug, Clone, Copy)]
@@ -78,6 +87,8 @@ pub struct Script {
     pub pacing: Pacing,
     /// The limit of every wait.
     pub timeout: Duration,
+    /// Echo or send.
+    pub mode: BenchMode,
 }
 
 /// How a connection ended.
@@ -142,7 +153,7 @@ impl LatencySink {
 /// What one connection measured.
 #[derive(Debug, Clone)]
 pub struct ConnectionStats {
-    /// Messages sent.
+    /// Messages sent (in send mode: written to the last byte).
     pub sent: u64,
     /// Messages whose echo came back intact.
     pub echoed: u64,
@@ -150,10 +161,31 @@ pub struct ConnectionStats {
     pub unanswered: u64,
     /// Echoed messages that were due inside the measured window; the latency of each,
     /// from the time it was due (or sent, if that was earlier) to the arrival of its
-    /// echo, went to the [`LatencySink`].
+    /// echo, went to the [`LatencySink`]. In send mode: messages written completely
+    /// that were due inside the measured window (no latencies).
     pub measured: u64,
+    /// Data messages the server sent (echoes included) before our close frame went out;
+    /// what follows our close is dropped unread (RFC 6455 §1.4).
+    pub received: u64,
+    /// Their payload octets.
+    pub received_bytes: u64,
     /// How it ended.
     pub ending: Ending,
+}
+
+impl Default for ConnectionStats {
+    /// Nothing sent or received, [`Ending::Finished`].
+    fn default() -> Self {
+        ConnectionStats {
+            sent: 0,
+            echoed: 0,
+            unanswered: 0,
+            measured: 0,
+            received: 0,
+            received_bytes: 0,
+            ending: Ending::Finished,
+        }
+    }
 }
 
 /// Performs the client's opening handshake (RFC 6455 §4.1) over `stream`, offering
@@ -264,13 +296,15 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let (mut reader, mut writer) = tokio::io::split(stream);
-    let mut stats = ConnectionStats {
-        sent: 0,
-        echoed: 0,
-        unanswered: 0,
-        measured: 0,
-        ending: Ending::Finished,
-    };
+    let mut stats = ConnectionStats::default();
+    let send_mode = script.mode == BenchMode::Send;
+    // Send mode: octets written so far, and for each message framed but not yet
+    // written to its last byte, the output offset where it ends and whether it counts.
+    let mut written = 0u64;
+    let mut unwritten: VecDeque<(u64, bool)> = VecDeque::new();
+    let mut written_messages = 0u64;
+    // Since when unwritten output has waited for the socket without progress.
+    let mut write_waiting: Option<Instant> = None;
     let mut batch = Vec::with_capacity(LATENCY_BATCH);
     let mut in_flight: VecDeque<InFlight> = VecDeque::new();
     let mut next_seq = 0u64;
@@ -288,6 +322,11 @@ where
         while let Some(event) = conn.next_event() {
             match event {
                 Event::Message(message) => {
+                    stats.received += 1;
+                    stats.received_bytes += message.as_bytes().len() as u64;
+                    if send_mode {
+                        continue;
+                    }
                     let arrived = Instant::now();
                     let Some(sent) = in_flight.pop_front() else {
                         break 'run Ending::ProtocolError(
@@ -348,6 +387,14 @@ where
                 ));
             }
         }
+        if let Some(since) = write_waiting {
+            if send_mode && now >= since + script.timeout {
+                break 'run Ending::TimedOut(format!(
+                    "the server took none of our data for {}",
+                    seconds(script.timeout)
+                ));
+            }
+        }
         if let Phase::Closing { deadline } = phase {
             if now >= deadline {
                 break 'run Ending::TimedOut(format!(
@@ -360,6 +407,21 @@ where
         // What is due.
         if phase == Phase::Sending {
             match script.pacing {
+                Pacing::ClosedLoop if send_mode => {
+                    if now >= window.end {
+                        phase = Phase::Draining;
+                    } else {
+                        while out.len() - out_pos < SEND_LOW_WATER {
+                            if let Err(e) = send(&mut conn, script, next_seq, &mut scratch) {
+                                break 'run e;
+                            }
+                            next_seq += 1;
+                            append(&mut out, &mut out_pos, conn.data_to_send());
+                            let end = written + (out.len() - out_pos) as u64;
+                            unwritten.push_back((end, window.measures(now)));
+                        }
+                    }
+                }
                 Pacing::ClosedLoop => {
                     if now >= window.end {
                         phase = Phase::Draining;
@@ -391,19 +453,25 @@ where
                     if let Err(e) = send(&mut conn, script, next_seq, &mut scratch) {
                         break 'run e;
                     }
-                    in_flight.push_back(InFlight {
-                        seq: next_seq,
-                        due,
-                        since: due.min(now),
-                    });
-                    next_seq += 1;
                     if conn.has_data_to_send() {
                         append(&mut out, &mut out_pos, conn.data_to_send());
                     }
+                    if send_mode {
+                        let end = written + (out.len() - out_pos) as u64;
+                        unwritten.push_back((end, window.measures(due)));
+                    } else {
+                        in_flight.push_back(InFlight {
+                            seq: next_seq,
+                            due,
+                            since: due.min(now),
+                        });
+                    }
+                    next_seq += 1;
                 },
             }
         }
-        if phase == Phase::Draining && in_flight.is_empty() {
+        // In send mode the close waits until every message is written.
+        if phase == Phase::Draining && in_flight.is_empty() && unwritten.is_empty() {
             conn.close(Some(CloseCode::NORMAL), "bench finished");
             phase = Phase::Closing {
                 deadline: now + script.timeout,
@@ -412,6 +480,11 @@ where
         stats.sent = next_seq;
         if conn.has_data_to_send() {
             append(&mut out, &mut out_pos, conn.data_to_send());
+        }
+        if out_pos == out.len() {
+            write_waiting = None;
+        } else if write_waiting.is_none() {
+            write_waiting = Some(now);
         }
 
         // The next deadline: the oldest echo's, the next due message's, the close's.
@@ -428,6 +501,9 @@ where
         }
         if let Phase::Closing { deadline } = phase {
             earliest(deadline);
+        }
+        if let (true, Some(since)) = (send_mode, write_waiting) {
+            earliest(since + script.timeout);
         }
         let wake = wake.unwrap_or(now + script.timeout);
 
@@ -463,6 +539,17 @@ where
                 break 'run Ending::Disconnected("the connection accepts no more data".to_owned())
             }
             Wake::Wrote(Ok(n)) => {
+                write_waiting = Some(Instant::now());
+                written += n as u64;
+                while let Some(&(end, measured)) = unwritten.front() {
+                    if end > written {
+                        break;
+                    }
+                    unwritten.pop_front();
+                    written_messages += 1;
+                    stats.measured += u64::from(measured);
+                    counters.add_sent();
+                }
                 out_pos += n;
                 if out_pos == out.len() {
                     out.clear();
@@ -474,7 +561,11 @@ where
         }
     };
     sink.record(&mut batch);
-    stats.sent = next_seq;
+    stats.sent = if send_mode {
+        written_messages
+    } else {
+        next_seq
+    };
     stats.unanswered = in_flight.len() as u64;
     stats.ending = ending;
     stats

@@ -8,6 +8,11 @@
 //! add to in batches; [`report`] renders the table and the JSON. Framing, masking and the handshakes
 //! are the reference codec's; the I/O is tokio's.
 //!
+//! In send mode ([`BenchMode::Send`]) nothing waits for echoes: each connection writes
+//! messages as fast as the socket takes them (or on the open-loop schedule), reads
+//! whatever comes back and discards it (after the codec checked its framing), and the
+//! report counts what was sent, with no latencies.
+//!
 //! A run: connect every connection (each within the timeout), start the clock, warm
 //! up, measure, stop scheduling, wait for the last echoes, close. Only messages *due*
 //! inside the measured window are counted and timed, so the count does not depend on
@@ -36,6 +41,27 @@ pub use payload::{Payload, PayloadKind};
 pub use report::BenchReport;
 pub use schedule::{OpenLoop, Pacing, ScheduleError};
 
+/// What is measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BenchMode {
+    /// Every message's echo is awaited and checked; latency is the round trip.
+    #[default]
+    Echo,
+    /// Messages are written as fast as the socket takes them (closed loop) or on the
+    /// schedule (open loop); what the server sends back is read and discarded.
+    Send,
+}
+
+impl BenchMode {
+    /// `echo` or `send`, as on the command line and in the JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            BenchMode::Echo => "echo",
+            BenchMode::Send => "send",
+        }
+    }
+}
+
 /// What a bench run does.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BenchPlan {
@@ -54,8 +80,11 @@ pub struct BenchPlan {
     /// Open loop at this many messages per second over all connections; `None`: each
     /// connection runs a closed loop.
     pub rate: Option<f64>,
-    /// The limit of every wait: TCP connect, handshake, each echo, the close.
+    /// The limit of every wait: TCP connect, handshake, each echo (each write making
+    /// progress, in send mode), the close.
     pub timeout: Duration,
+    /// Echo or send.
+    pub mode: BenchMode,
 }
 
 impl Default for BenchPlan {
@@ -69,6 +98,7 @@ impl Default for BenchPlan {
             deflate: false,
             rate: None,
             timeout: Duration::from_secs(10),
+            mode: BenchMode::Echo,
         }
     }
 }
@@ -88,12 +118,23 @@ impl BenchPlan {
 #[derive(Debug, Default)]
 pub struct Counters {
     echoed: AtomicU64,
+    sent: AtomicU64,
 }
 
 impl Counters {
     /// Counts one echo.
     pub fn add_echoed(&self) {
         self.echoed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts one message written completely (send mode).
+    pub fn add_sent(&self) {
+        self.sent.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Messages written completely so far, in send mode (warm-up included).
+    pub fn sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
     }
 
     /// Echoes so far (warm-up included).
@@ -201,6 +242,7 @@ where
         payload: Payload::new(plan.kind, plan.size),
         pacing,
         timeout: plan.timeout,
+        mode: plan.mode,
     });
     let sink = Arc::new(LatencySink::new(plan.timeout));
     let window = Window::new(Instant::now(), plan.warmup, plan.duration);
@@ -222,11 +264,8 @@ where
     }
     while let Some(joined) = tasks.join_next().await {
         let stats = joined.unwrap_or_else(|e| ConnectionStats {
-            sent: 0,
-            echoed: 0,
-            unanswered: 0,
-            measured: 0,
             ending: Ending::ProtocolError(format!("the connection's task failed: {e}")),
+            ..ConnectionStats::default()
         });
         report.add(&stats);
     }
@@ -265,11 +304,8 @@ fn check(plan: &BenchPlan) -> Result<(), BenchError> {
 
 fn failed_connection(why: String) -> ConnectionStats {
     ConnectionStats {
-        sent: 0,
-        echoed: 0,
-        unanswered: 0,
-        measured: 0,
         ending: Ending::ConnectFailed(why),
+        ..ConnectionStats::default()
     }
 }
 

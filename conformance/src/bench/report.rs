@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde_json::{json, Value};
 
 use super::connection::{latencies, ConnectionStats, Ending, Latencies};
-use super::BenchPlan;
+use super::{BenchMode, BenchPlan};
 
 /// The distinct problems kept, with how often each happened.
 const MAX_PROBLEMS: usize = 8;
@@ -34,6 +34,13 @@ pub struct BenchReport {
     pub echoed: u64,
     /// Messages never echoed (their connection failed first).
     pub unanswered: u64,
+    /// Data messages the server sent before our close frame, over the whole run
+    /// (echoes included).
+    pub received: u64,
+    /// Their payload octets.
+    pub received_bytes: u64,
+    /// Send mode: messages written completely that were due in the measured window.
+    pub measured_sent: u64,
     /// Latencies of the messages due in the measured window (nanoseconds), filled in
     /// from the run's [`super::LatencySink`] at the end.
     pub latencies: Latencies,
@@ -59,6 +66,9 @@ impl BenchReport {
             sent: 0,
             echoed: 0,
             unanswered: 0,
+            received: 0,
+            received_bytes: 0,
+            measured_sent: 0,
             latencies: latencies(plan.timeout),
             connect_errors: 0,
             protocol_errors: 0,
@@ -73,6 +83,11 @@ impl BenchReport {
         self.sent += stats.sent;
         self.echoed += stats.echoed;
         self.unanswered += stats.unanswered;
+        self.received += stats.received;
+        self.received_bytes += stats.received_bytes;
+        if self.plan.mode == BenchMode::Send {
+            self.measured_sent += stats.measured;
+        }
         let problem = match &stats.ending {
             Ending::Finished => {
                 self.opened += 1;
@@ -107,8 +122,12 @@ impl BenchReport {
     }
 
     /// Messages due in the measured window and echoed: the histogram's sample count.
+    /// In send mode: messages due in the window and written completely.
     pub fn measured(&self) -> u64 {
-        self.latencies.len()
+        match self.plan.mode {
+            BenchMode::Echo => self.latencies.len(),
+            BenchMode::Send => self.measured_sent,
+        }
     }
 
     /// Connections that failed in any way.
@@ -121,12 +140,14 @@ impl BenchReport {
         self.measured() as f64 / self.plan.duration.as_secs_f64()
     }
 
-    /// Measured payload echoed per second, in MB (10^6 octets), one way.
+    /// Measured payload echoed (send mode: sent) per second, in MB (10^6 octets), one
+    /// way.
     pub fn megabytes_per_sec(&self) -> f64 {
         self.messages_per_sec() * self.plan.size as f64 / 1e6
     }
 
-    /// A latency quantile in milliseconds; `None` when nothing was measured.
+    /// A latency quantile in milliseconds; `None` when nothing was measured (always,
+    /// in send mode).
     pub fn latency_ms(&self, quantile: f64) -> Option<f64> {
         (!self.latencies.is_empty())
             .then(|| self.latencies.value_at_quantile(quantile) as f64 / 1e6)
@@ -166,6 +187,15 @@ impl BenchReport {
                     }
                 ),
             ),
+            (
+                "mode".into(),
+                match p.mode {
+                    BenchMode::Echo => "echo (each echo awaited and checked)".to_owned(),
+                    BenchMode::Send => {
+                        "send (as fast as the socket takes them, replies discarded)".to_owned()
+                    }
+                },
+            ),
             ("pacing".into(), self.pacing_text()),
             (
                 "time".into(),
@@ -177,27 +207,45 @@ impl BenchReport {
             ),
             (
                 "measured".into(),
-                format!(
-                    "{} messages ({} sent, {} echoed, {} unanswered in the whole run)",
-                    self.measured(),
-                    self.sent,
-                    self.echoed,
-                    self.unanswered
-                ),
+                match p.mode {
+                    BenchMode::Echo => format!(
+                        "{} messages ({} sent, {} echoed, {} unanswered in the whole run)",
+                        self.measured(),
+                        self.sent,
+                        self.echoed,
+                        self.unanswered
+                    ),
+                    BenchMode::Send => format!(
+                        "{} messages sent ({} sent, {} received of {} B in the whole run)",
+                        self.measured(),
+                        self.sent,
+                        self.received,
+                        self.received_bytes
+                    ),
+                },
             ),
             (
                 "throughput".into(),
                 format!(
-                    "{:.1} msg/s, {:.2} MB/s",
+                    "{:.1} msg/s, {:.2} MB/s{}",
                     self.messages_per_sec(),
-                    self.megabytes_per_sec()
+                    self.megabytes_per_sec(),
+                    if p.mode == BenchMode::Send {
+                        " sent"
+                    } else {
+                        ""
+                    }
                 ),
             ),
         ];
+        let latency = |v: Option<f64>| match p.mode {
+            BenchMode::Echo => ms(v),
+            BenchMode::Send => "n/a".to_owned(),
+        };
         for (label, q) in PERCENTILES {
-            rows.push((format!("latency {label}"), ms(self.latency_ms(q))));
+            rows.push((format!("latency {label}"), latency(self.latency_ms(q))));
         }
-        rows.push(("latency max".into(), ms(self.max_latency_ms())));
+        rows.push(("latency max".into(), latency(self.max_latency_ms())));
         rows.push((
             "errors".into(),
             format!(
@@ -228,8 +276,13 @@ impl BenchReport {
             "mean".into(),
             json!((!self.latencies.is_empty()).then(|| self.latencies.mean() / 1e6)),
         );
+        let latency = match p.mode {
+            BenchMode::Echo => Value::Object(latency),
+            BenchMode::Send => Value::Null,
+        };
         json!({
             "target": self.target,
+            "mode": p.mode.name(),
             "connections": p.connections,
             "connections_opened": self.opened,
             "size": p.size,
@@ -243,6 +296,8 @@ impl BenchReport {
             "sent": self.sent,
             "echoed": self.echoed,
             "unanswered": self.unanswered,
+            "received": self.received,
+            "received_bytes": self.received_bytes,
             "measured": self.measured(),
             "messages_per_s": self.messages_per_sec(),
             "mb_per_s": self.megabytes_per_sec(),
@@ -278,19 +333,15 @@ mod tests {
         ConnectionStats {
             sent: latencies_ms.len() as u64,
             echoed: latencies_ms.len() as u64,
-            unanswered: 0,
             measured: latencies_ms.len() as u64,
-            ending: Ending::Finished,
+            ..ConnectionStats::default()
         }
     }
 
     fn failed(ending: Ending) -> ConnectionStats {
         ConnectionStats {
-            sent: 0,
-            echoed: 0,
-            unanswered: 0,
-            measured: 0,
             ending,
+            ..ConnectionStats::default()
         }
     }
 
@@ -343,5 +394,46 @@ mod tests {
         let t = r.to_table();
         assert!(t.contains("latency p99.9  -"), "{t}");
         assert!(t.contains("1 × refused"), "{t}");
+    }
+
+    #[test]
+    fn send_mode_reports_what_was_sent_and_no_latencies() {
+        let plan = BenchPlan {
+            duration: Duration::from_secs(2),
+            size: 500,
+            mode: BenchMode::Send,
+            ..BenchPlan::default()
+        };
+        let mut r = BenchReport::new("ws://x:1".into(), &plan);
+        r.add(&ConnectionStats {
+            sent: 1200,
+            measured: 1000,
+            received: 7,
+            received_bytes: 3500,
+            ..ConnectionStats::default()
+        });
+        r.add(&ConnectionStats {
+            sent: 300,
+            measured: 200,
+            ending: Ending::TimedOut("the server took none of our data for 10 s".into()),
+            ..ConnectionStats::default()
+        });
+        assert_eq!((r.sent, r.measured(), r.received), (1500, 1200, 7));
+        assert_eq!((r.timeouts, r.unanswered), (1, 0));
+        assert_eq!(r.messages_per_sec(), 600.0);
+        assert_eq!(r.megabytes_per_sec(), 0.3);
+        let j = r.to_json();
+        assert_eq!(j["mode"], "send");
+        assert_eq!(j["measured"], 1200);
+        assert_eq!(j["received_bytes"], 3500);
+        assert!(j["latency_ms"].is_null(), "{j}");
+        let t = r.to_table();
+        assert!(t.contains("latency p50    n/a"), "{t}");
+        assert!(t.contains("latency max    n/a"), "{t}");
+        assert!(t.contains("600.0 msg/s, 0.30 MB/s sent"), "{t}");
+        assert!(
+            t.contains("1200 messages sent (1500 sent, 7 received"),
+            "{t}"
+        );
     }
 }

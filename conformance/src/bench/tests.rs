@@ -2,6 +2,7 @@
 //! when every task waits on a timer, so latencies and message counts are exact and no
 //! test waits for real time.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,11 +29,15 @@ enum Reply {
     Other(Message),
     /// Close the connection with 1001, now.
     Close,
+    /// Send these bytes as they are, now.
+    Raw(Vec<u8>),
 }
 
 /// A server on the other end of an in-memory pipe: answers the handshake, then for each
 /// message does what `release` says; answers a close and then closes TCP.
-fn spawn_server(stream: DuplexStream, release: Release) {
+/// With a `pause`, it sleeps that long after each read: a server that reads slowly, so
+/// the paused clock moves while a client writes as fast as it can.
+fn spawn_slow_server(stream: DuplexStream, release: Release, pause: Duration) {
     tokio::spawn(async move {
         let (mut reader, mut writer) = tokio::io::split(stream);
         let mut parser = RequestParser::new(&Limits::default());
@@ -81,6 +86,9 @@ fn spawn_server(stream: DuplexStream, release: Release) {
                         Some(Reply::Close) => {
                             conn.close(Some(wsspec_codec::CloseCode::GOING_AWAY), "bye");
                         }
+                        Some(Reply::Raw(bytes)) => {
+                            let _ = tx.send((now, bytes, false));
+                        }
                         None => {}
                     },
                     Event::Close(_) => {
@@ -97,16 +105,24 @@ fn spawn_server(stream: DuplexStream, release: Release) {
                 Ok(0) | Err(_) => return,
                 Ok(n) => conn.receive_data(&buf[..n]),
             }
+            if !pause.is_zero() {
+                tokio::time::sleep(pause).await;
+            }
         }
     });
 }
 
 /// Opens `n` connections to servers that answer as `release` says, and runs `plan`.
 async fn bench(n: u32, plan: &BenchPlan, release: Release) -> BenchReport {
+    slow_bench(n, plan, release, Duration::ZERO).await
+}
+
+/// [`bench`] against servers that pause after each read.
+async fn slow_bench(n: u32, plan: &BenchPlan, release: Release, pause: Duration) -> BenchReport {
     let mut opened = Vec::new();
     for _ in 0..n {
         let (mut client, server) = tokio::io::duplex(256 << 10);
-        spawn_server(server, Arc::clone(&release));
+        spawn_slow_server(server, Arc::clone(&release), pause);
         let (conn, rest) = open(
             &mut client,
             "test:1",
@@ -398,4 +414,140 @@ fn plans_that_measure_nothing_are_refused() {
     ] {
         assert!(check(&plan).is_err(), "{plan:?}");
     }
+}
+
+/// Counts the messages the servers receive into `count`, and answers as `then` says.
+fn counting(count: Arc<AtomicU64>, then: Release) -> Release {
+    Arc::new(move |now, m| {
+        count.fetch_add(1, Ordering::Relaxed);
+        then(now, m)
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn send_mode_open_loop_sends_exactly_the_schedule_and_discards_the_echoes() {
+    let plan = BenchPlan {
+        connections: 3,
+        warmup: Duration::from_millis(500),
+        duration: Duration::from_secs(2),
+        rate: Some(300.0),
+        size: 40,
+        mode: BenchMode::Send,
+        ..BenchPlan::default()
+    };
+    let arrived = Arc::new(AtomicU64::new(0));
+    let release = counting(Arc::clone(&arrived), echo_after(Duration::from_millis(45)));
+    let r = bench(3, &plan, release).await;
+    assert_eq!(r.errors(), 0, "{:?}", r.problems);
+    assert_eq!(r.sent, 300 * 5 / 2);
+    assert_eq!(
+        arrived.load(Ordering::Relaxed),
+        r.sent,
+        "the servers got them all"
+    );
+    assert_eq!(r.measured(), 600, "due in the 2 s after the warm-up");
+    assert_eq!(r.messages_per_sec(), 300.0);
+    // Each connection sends its messages 0 … 249 10 ms apart and its close frame right
+    // after the last; the echoes of its last five (sent less than 45 ms before the
+    // close) arrive after it and are dropped unread (RFC 6455 §1.4).
+    assert_eq!((r.received, r.received_bytes), (3 * 245, 3 * 245 * 40));
+    assert_eq!((r.echoed, r.unanswered), (0, 0));
+    assert!(r.latencies.is_empty());
+    assert_eq!(r.latency_ms(0.5), None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn send_mode_closed_loop_does_not_wait_for_echoes_that_never_come() {
+    // The servers never echo and read 64 KiB a millisecond: echo mode would send one
+    // message each and time out; send mode keeps writing, and the servers receive
+    // exactly the messages it counts as sent.
+    let plan = BenchPlan {
+        connections: 2,
+        warmup: Duration::from_millis(20),
+        duration: Duration::from_millis(100),
+        size: 1000,
+        timeout: Duration::from_secs(1),
+        mode: BenchMode::Send,
+        ..BenchPlan::default()
+    };
+    let arrived = Arc::new(AtomicU64::new(0));
+    let release = counting(Arc::clone(&arrived), Arc::new(|_, _| None));
+    let r = slow_bench(2, &plan, release, Duration::from_millis(1)).await;
+    assert_eq!(r.errors(), 0, "{:?}", r.problems);
+    assert_eq!(arrived.load(Ordering::Relaxed), r.sent);
+    // 120 ms at 65 messages of 1006 octets per millisecond and server, give or take
+    // what the pipes hold.
+    assert!(r.sent > 2 * 120 * 60, "{}", r.sent);
+    assert!(r.measured() > 0 && r.measured() < r.sent);
+    assert_eq!((r.received, r.echoed, r.unanswered), (0, 0, 0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn send_mode_against_a_server_that_never_reads_times_out_instead_of_hanging() {
+    // The 256 KiB pipe takes 10 082 whole frames of 26 octets (2 header, 4 mask, 20
+    // payload) and then nothing more.
+    let plan = BenchPlan {
+        connections: 1,
+        timeout: Duration::from_secs(2),
+        mode: BenchMode::Send,
+        ..BenchPlan::default()
+    };
+    let (mut client, server) = tokio::io::duplex(256 << 10);
+    tokio::spawn(async move {
+        let (mut reader, mut writer) = tokio::io::split(server);
+        let mut parser = RequestParser::new(&Limits::default());
+        let mut buf = [0u8; 4096];
+        let request = loop {
+            let n = reader.read(&mut buf).await.unwrap();
+            if let Some((request, _)) = parser.feed(&buf[..n]).unwrap() {
+                break request;
+            }
+        };
+        writer
+            .write_all(&accept_response(&request, None, None, &[]))
+            .await
+            .unwrap();
+        std::future::pending::<()>().await;
+        drop((reader, writer));
+    });
+    let (conn, rest) = open(&mut client, "t:1", "/", false, plan.limits(), plan.timeout)
+        .await
+        .unwrap();
+    let start = Instant::now();
+    let r = measure(
+        "ws://t:1".into(),
+        vec![(client, conn, rest)],
+        Vec::new(),
+        &plan,
+        Arc::new(Counters::default()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.timeouts, 1, "{:?}", r.problems);
+    assert!(
+        r.problems[0].0.contains("took none of our data for 2 s"),
+        "{:?}",
+        r.problems
+    );
+    assert_eq!(r.sent, (256 << 10) / 26);
+    assert_eq!(Instant::now() - start, Duration::from_secs(2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn send_mode_still_decodes_what_comes_back_and_fails_on_a_reserved_opcode() {
+    // RFC 6455 §5.2: opcode 0x3 is reserved; a frame with it fails the connection.
+    let plan = BenchPlan {
+        connections: 1,
+        rate: Some(100.0),
+        mode: BenchMode::Send,
+        ..BenchPlan::default()
+    };
+    let r = bench(
+        1,
+        &plan,
+        Arc::new(|_, _| Some(Reply::Raw(vec![0x83, 0x00]))),
+    )
+    .await;
+    assert_eq!(r.protocol_errors, 1, "{:?}", r.problems);
+    assert_eq!(r.errors(), 1);
 }

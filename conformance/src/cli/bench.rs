@@ -1,5 +1,6 @@
 //! `wsspec bench URL`: a load generator for WebSocket echo servers — messages per
-//! second and round-trip latency percentiles, closed loop or open loop at a fixed rate.
+//! second and round-trip latency percentiles, closed loop or open loop at a fixed rate;
+//! with `--mode send`, messages and megabytes per second sent, echoes not awaited.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -11,7 +12,16 @@ use wsspec_autobahn::client::WsUrl;
 use wsspec_autobahn::tls::{ClientTrust, TlsClient};
 use wsspec_codec::Limits;
 
-use crate::bench::{self, BenchPlan, Counters, PayloadKind};
+use crate::bench::{self, BenchMode, BenchPlan, Counters, PayloadKind};
+
+/// `--mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModeArg {
+    /// Await and check every echo; latency is the round trip.
+    Echo,
+    /// Send as fast as the socket takes messages (or at --rate), discard replies.
+    Send,
+}
 
 /// Arguments of `wsspec bench`.
 #[derive(Debug, clap::Args)]
@@ -45,7 +55,13 @@ pub struct BenchArgs {
     /// message when the last echo is back.
     #[arg(long, value_name = "MSGS_PER_SEC")]
     pub rate: Option<f64>,
-    /// The limit of every wait: connect, handshake, each echo, the close.
+    /// `echo`: each message's echo is awaited and checked, latency is the round trip.
+    /// `send`: messages are written as fast as the socket takes them (or at --rate),
+    /// replies are read and discarded; messages and MB per second sent, no latency.
+    #[arg(long, value_enum, default_value_t = ModeArg::Echo)]
+    pub mode: ModeArg,
+    /// The limit of every wait: connect, handshake, each echo (in send mode: the socket
+    /// taking our data), the close.
     #[arg(long, default_value_t = 10.0, value_name = "SECS")]
     pub timeout: f64,
     /// Also write the results as JSON to FILE (`-`: standard output, instead of the
@@ -101,6 +117,10 @@ impl BenchArgs {
             deflate: self.deflate,
             rate: self.rate,
             timeout: seconds("timeout", self.timeout, false)?,
+            mode: match self.mode {
+                ModeArg::Echo => BenchMode::Echo,
+                ModeArg::Send => BenchMode::Send,
+            },
         })
     }
 }
@@ -163,7 +183,7 @@ fn tls_client(url: &WsUrl, args: &BenchArgs) -> anyhow::Result<Option<TlsClient>
 }
 
 /// One line on the terminal, rewritten each second: where the run is and the echo rate
-/// of the last second.
+/// (send mode: the send rate) of the last second.
 async fn show_progress(counters: Arc<Counters>, plan: BenchPlan) {
     let total = plan.warmup + plan.duration;
     let started = tokio::time::Instant::now();
@@ -172,7 +192,10 @@ async fn show_progress(counters: Arc<Counters>, plan: BenchPlan) {
     tick.tick().await;
     loop {
         tick.tick().await;
-        let echoed = counters.echoed();
+        let done = match plan.mode {
+            BenchMode::Echo => counters.echoed(),
+            BenchMode::Send => counters.sent(),
+        };
         let elapsed = started.elapsed();
         let phase = if elapsed < plan.warmup {
             "warming up"
@@ -185,8 +208,8 @@ async fn show_progress(counters: Arc<Counters>, plan: BenchPlan) {
             "\r\x1b[2Kwsspec bench: {phase}, {:.0}/{:.0} s, {} msg/s",
             elapsed.as_secs_f64().min(total.as_secs_f64()),
             total.as_secs_f64(),
-            echoed - last
+            done - last
         );
-        last = echoed;
+        last = done;
     }
 }
