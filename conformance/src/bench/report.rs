@@ -159,9 +159,14 @@ impl BenchReport {
     }
 
     fn pacing_text(&self) -> String {
-        match self.plan.rate {
-            None => "closed loop (each connection waits for its echo)".to_owned(),
-            Some(rate) => format!("open loop at {rate} msg/s in total"),
+        match (self.plan.rate, self.plan.mode) {
+            (None, BenchMode::Echo) => {
+                "closed loop (each connection waits for its echo)".to_owned()
+            }
+            (None, BenchMode::Send) => {
+                "closed loop (each connection writes whenever its socket takes more)".to_owned()
+            }
+            (Some(rate), _) => format!("open loop at {rate} msg/s in total"),
         }
     }
 
@@ -430,6 +435,7 @@ mod tests {
         let t = r.to_table();
         assert!(t.contains("latency p50    n/a"), "{t}");
         assert!(t.contains("latency max    n/a"), "{t}");
+        assert!(t.contains("whenever its socket takes more"), "{t}");
         assert!(t.contains("600.0 msg/s, 0.30 MB/s sent"), "{t}");
         assert!(
             t.contains("1200 messages sent (1500 sent, 7 received"),
