@@ -96,7 +96,8 @@ fn testee(addr: SocketAddr, agent: &str) -> ClientOptions {
     }
 }
 
-/// agent → case id → (behavior, behaviorClose), from the report's index.json.
+/// agent → case id → (behavior, behaviorClose), from the report's index.json (without
+/// the incomplete-run mark an interrupted session leaves beside the cases).
 fn index(dir: &Path) -> BTreeMap<String, BTreeMap<String, (String, String)>> {
     let text = std::fs::read_to_string(dir.join("index.json")).expect("index.json written");
     let json: Value = serde_json::from_str(&text).unwrap();
@@ -108,6 +109,7 @@ fn index(dir: &Path) -> BTreeMap<String, BTreeMap<String, (String, String)>> {
                 .as_object()
                 .unwrap()
                 .iter()
+                .filter(|(id, _)| id.as_str() != wsspec_reports::INCOMPLETE_KEY)
                 .map(|(id, r)| {
                     let v = |k: &str| r[k].as_str().unwrap().to_owned();
                     (id.clone(), (v("behavior"), v("behaviorClose")))
@@ -738,4 +740,40 @@ async fn the_command_exits_after_the_report_with_the_gates_status() {
         .unwrap()
         .status;
     assert_eq!(status.code(), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_session_marks_the_agents_that_did_not_finish() {
+    let out = tempfile::tempdir().unwrap();
+    let server = Server::start(cases("autobahn", &SUBSET), out.path(), None).await;
+    assert_eq!(
+        run_all(&testee(server.addr, "whole")).await.unwrap() as usize,
+        SUBSET.len()
+    );
+    // One case of twelve, by a client that echoes nothing: it gets a verdict, then the
+    // session is interrupted.
+    fetch(server.addr, "/runCase?case=1&agent=part")
+        .await
+        .expect("case 1 is served");
+    // getCaseStatus answers once the verdict is recorded.
+    let status = tokio::time::timeout(
+        Duration::from_secs(30),
+        fetch(server.addr, "/getCaseStatus?case=1&agent=part"),
+    )
+    .await
+    .expect("the case ends")
+    .unwrap();
+    assert_eq!(status.texts.len(), 1);
+    let served = server.interrupt().await;
+    assert_eq!(served.stop, Stop::Interrupted);
+    let index: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("index.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        index["part"]["wsspecIncomplete"],
+        serde_json::json!({"completed": 1, "selected": 12})
+    );
+    assert!(index["part"]["1.1.1"]["behavior"].is_string());
+    assert!(index["whole"].get("wsspecIncomplete").is_none());
+    assert_eq!(index["whole"].as_object().unwrap().len(), SUBSET.len());
 }

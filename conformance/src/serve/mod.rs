@@ -28,6 +28,7 @@ pub mod http;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -39,8 +40,8 @@ use wsspec_codec::decode::{FrameDecoder, FrameEvent};
 use wsspec_codec::frame::{FrameHeader, Opcode, Role};
 use wsspec_codec::handshake::accept_key;
 use wsspec_reports::{
-    case_report_file_name, render_report, write_run, AgentRun, CaseId, CaseResult, Format, Policy,
-    RenderOptions, Run, RunKind, RunReport,
+    case_report_file_name, render_report, write_run, AgentRun, CaseId, CaseResult, Format,
+    Incomplete, Policy, RenderOptions, Run, RunKind, RunReport,
 };
 
 use crate::catalog::{Case, CasePattern, PatternError};
@@ -214,6 +215,17 @@ fn to_run(agents: &BTreeMap<String, Vec<CaseRun>>, label: &str) -> Run {
     }
 }
 
+/// Marks every agent that ran fewer than the `served` cases as an incomplete run
+/// (`wsspecIncomplete` in `index.json`): the session was interrupted. An agent that ran
+/// every case is complete whatever happened afterwards.
+fn mark_incomplete(run: &mut Run, served: usize) {
+    for agent in run.agents.values_mut() {
+        if agent.cases.len() < served {
+            agent.incomplete = Some(Incomplete { selected: served });
+        }
+    }
+}
+
 /// One agent's cases as a report model, each detail carrying the agent's name.
 fn agent_run(agent: &str, runs: &[CaseRun]) -> AgentRun {
     let cases = runs
@@ -269,6 +281,9 @@ struct Shared {
     writing: tokio::sync::Mutex<Option<String>>,
     stop: watch::Sender<Option<Stop>>,
     observer: Observer,
+    /// The session was interrupted: every agent that had not run every case served gets
+    /// its run marked incomplete in the report.
+    interrupted: AtomicBool,
 }
 
 /// Locks `mutex`; a panic elsewhere while it was held leaves data that is still usable.
@@ -338,8 +353,14 @@ impl Shared {
         let dir = self.options.out.clone();
         let policy = self.options.policy;
         let label = dir.display().to_string();
+        let served = self.options.cases.len();
+        let interrupted = self.interrupted.load(Ordering::Relaxed);
         let written = tokio::task::spawn_blocking(move || {
-            write_report(&dir, &to_run(&agents, &label), policy)
+            let mut run = to_run(&agents, &label);
+            if interrupted {
+                mark_incomplete(&mut run, served);
+            }
+            write_report(&dir, &run, policy)
         })
         .await
         .unwrap_or_else(|e| Err(format!("writing the report failed: {e}")));
@@ -381,6 +402,7 @@ pub async fn serve(
         writing: tokio::sync::Mutex::new(None),
         stop: stop_tx,
         observer,
+        interrupted: AtomicBool::new(false),
     });
     let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let mut tasks = JoinSet::new();
@@ -420,7 +442,11 @@ pub async fn serve(
     tasks.abort_all();
     while tasks.join_next().await.is_some() {}
     let has_results = !lock(&shared.results).is_empty();
-    if has_results && *lock(&shared.dirty) {
+    if stop == Stop::Interrupted {
+        shared.interrupted.store(true, Ordering::Relaxed);
+    }
+    // An interrupted session writes once more even if nothing changed, for the mark.
+    if has_results && (*lock(&shared.dirty) || stop == Stop::Interrupted) {
         let _ = shared.write_reports().await;
     }
     let report_error = shared.writing.lock().await.clone();
