@@ -9,7 +9,6 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
 use tokio::time::{sleep_until, timeout, Instant};
 use wsspec_codec::connection::{Connection, Event, State};
-use wsspec_codec::frame::Role;
 use wsspec_codec::message::Message;
 use wsspec_codec::CloseCode;
 
@@ -201,16 +200,18 @@ where
             }
         }
     }
-    // The server closes the TCP connection first (RFC 6455 §7.1.1). Shut down our
-    // side, then read until the peer closes too, so that unread data does not turn our
-    // close into a reset that could destroy the close frame in flight.
+    // Shut down our side, then read until the peer closes too (within the close
+    // timeout), so that unread data does not turn our close into a reset: a reset makes
+    // the peer's kernel throw away what it received and its application has not read
+    // yet — our close frame, or the echo we sent just before failing the connection
+    // while the peer was still writing (a client failing Autobahn's 3.4 lost its echo
+    // that way). The server closes first after a closing handshake (RFC 6455 §7.1.1);
+    // a client gets here once the server has closed, or after failing the connection.
     let _ = timeout(timeouts.close, stream.shutdown()).await;
-    if conn.role() == Role::Server {
-        let _ = timeout(timeouts.close, async {
-            while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
-        })
-        .await;
-    }
+    let _ = timeout(timeouts.close, async {
+        while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
+    })
+    .await;
     Ok(ended(conn, timed_out))
 }
 
