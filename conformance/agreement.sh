@@ -266,6 +266,24 @@ start_server() {
 now() { echo "${EPOCHREALTIME/,/.}"; }
 elapsed() { python3 -c 'import sys; print("%.1f" % (float(sys.argv[2]) - float(sys.argv[1])))' "$1" "$2"; }
 
+# After a wsspec run/serve ($2) of server or client $1 into $3 with exit status $4, from
+# time $5 to $6: fails unless it produced results; records its wall time and peak RSS.
+wsspec_result() {
+    local name="$1" verb="$2" dir="$3" status="$4" t0="$5" t1="$6"
+    # 0: every case OK, 1: some case not OK; both are results. Anything else is a failure.
+    if ((status > 1)); then
+        log "$name: wsspec $verb exited with status $status; see $dir/wsspec.log"
+        tail -20 "$dir/wsspec.log" >&2
+        return 1
+    fi
+    [[ -f "$dir/wsspec/index.json" ]] || { log "$name: wsspec $verb wrote no index.json"; return 1; }
+    elapsed "$t0" "$t1" >"$dir/wsspec.seconds"
+    if [[ -f "$dir/wsspec.time" ]]; then
+        sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): //p' "$dir/wsspec.time" >"$dir/wsspec.rss-kib"
+    fi
+    log "$name: wsspec $verb took $(cat "$dir/wsspec.seconds") s (exit status $status)"
+}
+
 # --- the two halves ---------------------------------------------------------------------
 
 write_spec() {
@@ -321,18 +339,7 @@ run_wsspec() {
     fi
     t1="$(now)"
     stop_server
-    # 0: every case OK, 1: some case not OK; both are results. Anything else is a failure.
-    if ((status > 1)); then
-        log "$name: wsspec run exited with status $status; see $dir/wsspec.log"
-        tail -20 "$dir/wsspec.log" >&2
-        return 1
-    fi
-    [[ -f "$dir/wsspec/index.json" ]] || { log "$name: wsspec run wrote no index.json"; return 1; }
-    elapsed "$t0" "$t1" >"$dir/wsspec.seconds"
-    if [[ -f "$dir/wsspec.time" ]]; then
-        sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): //p' "$dir/wsspec.time" >"$dir/wsspec.rss-kib"
-    fi
-    log "$name: wsspec run took $(cat "$dir/wsspec.seconds") s (exit status $status)"
+    wsspec_result "$name" run "$dir" "$status" "$t0" "$t1"
 }
 
 # --- the two halves, clients mode ---------------------------------------------------------
@@ -448,18 +455,7 @@ run_wsspec_client() {
     fi
     wait "$server_pid" || status=$?
     server_pid=""
-    # 0: every case OK, 1: some case not OK; both are results. Anything else is a failure.
-    if ((status > 1)); then
-        log "$name: wsspec serve exited with status $status; see $dir/wsspec.log"
-        tail -20 "$dir/wsspec.log" >&2
-        return 1
-    fi
-    [[ -f "$dir/wsspec/index.json" ]] || { log "$name: wsspec serve wrote no index.json"; return 1; }
-    elapsed "$t0" "$t1" >"$dir/wsspec.seconds"
-    if [[ -f "$dir/wsspec.time" ]]; then
-        sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): //p' "$dir/wsspec.time" >"$dir/wsspec.rss-kib"
-    fi
-    log "$name: wsspec serve took $(cat "$dir/wsspec.seconds") s (exit status $status)"
+    wsspec_result "$name" serve "$dir" "$status" "$t0" "$t1"
 }
 
 # --- tls mode: wsspec run over ws:// and over wss:// on the same servers ------------------

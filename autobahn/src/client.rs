@@ -77,11 +77,7 @@ impl WsUrl {
 
     /// The `Host` header value: `host:port`, brackets around an IPv6 address.
     pub fn host_header(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
+        wsspec_codec::handshake::host_header(&self.host, self.port)
     }
 }
 

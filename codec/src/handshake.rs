@@ -600,6 +600,16 @@ pub fn reject_response(err: &HandshakeError) -> Vec<u8> {
 // ---------------------------------------------------------------------------------
 // Client side
 
+/// The `Host` header value for `host` and `port` (RFC 7230 §5.4, RFC 3986 §3.2.2): an
+/// IPv6 address goes in brackets.
+pub fn host_header(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
 /// The client's opening handshake request (RFC 6455 §4.1), as data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientRequest {
@@ -1529,6 +1539,12 @@ mod tests {
         assert_eq!(err, HandshakeError::MissingHost);
         assert_eq!(err.status(), 400);
         assert!(err.to_string().contains("Host"));
+    }
+
+    #[test]
+    fn rfc3986_3_2_2_an_ipv6_host_is_bracketed() {
+        assert_eq!(host_header("::1", 9001), "[::1]:9001");
+        assert_eq!(host_header("127.0.0.1", 80), "127.0.0.1:80");
     }
 
     #[test]

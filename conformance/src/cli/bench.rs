@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use wsspec_autobahn::client::WsUrl;
-use wsspec_autobahn::tls::{ClientTrust, TlsClient};
 use wsspec_codec::Limits;
 
 use crate::bench::{self, BenchMode, BenchPlan, Counters, PayloadKind};
@@ -131,7 +130,7 @@ impl BenchArgs {
 pub fn run(args: &BenchArgs) -> anyhow::Result<u8> {
     let plan = args.plan()?;
     let url = WsUrl::parse(&args.url)?;
-    let tls = tls_client(&url, args)?;
+    let tls = super::tls_client(url.secure, &args.ca, args.insecure)?;
     let counters = Arc::new(Counters::default());
     let runtime = super::runtime()?;
     let report = runtime.block_on(async {
@@ -162,24 +161,6 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<u8> {
     } else {
         super::EXIT_FAIL
     })
-}
-
-/// The TLS client for a `wss://` URL, from `--ca` and `--insecure`; `None` for `ws://`.
-fn tls_client(url: &WsUrl, args: &BenchArgs) -> anyhow::Result<Option<TlsClient>> {
-    if !url.secure {
-        if !args.ca.is_empty() || args.insecure {
-            bail!("--ca and --insecure apply to wss:// URLs only");
-        }
-        return Ok(None);
-    }
-    if args.insecure {
-        eprintln!("wsspec: warning: --insecure: the server's certificate is not verified");
-    }
-    let trust = ClientTrust {
-        extra_roots: args.ca.clone(),
-        insecure: args.insecure,
-    };
-    Ok(Some(TlsClient::new(&trust)?))
 }
 
 /// One line on the terminal, rewritten each second: where the run is and the echo rate

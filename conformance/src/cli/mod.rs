@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use wsspec_autobahn::tls::{ClientTrust, TlsClient};
 use wsspec_reports::{Format, Policy};
 
 pub mod baseline;
@@ -171,4 +172,28 @@ pub struct OutputArgs {
     /// Write to this file instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// The TLS client a command connects with, from its `--ca` and `--insecure`: `None`
+/// for a `ws://` URL (where either flag is a usage error), and the one warning line
+/// `--insecure` earns.
+pub(crate) fn tls_client(
+    secure: bool,
+    ca: &[PathBuf],
+    insecure: bool,
+) -> anyhow::Result<Option<TlsClient>> {
+    if !secure {
+        if !ca.is_empty() || insecure {
+            anyhow::bail!("--ca and --insecure apply to wss:// URLs only");
+        }
+        return Ok(None);
+    }
+    if insecure {
+        eprintln!("wsspec: warning: --insecure: the server's certificate is not verified");
+    }
+    let trust = ClientTrust {
+        extra_roots: ca.to_vec(),
+        insecure,
+    };
+    Ok(Some(TlsClient::new(&trust)?))
 }

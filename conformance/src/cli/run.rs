@@ -12,13 +12,14 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use wsspec_autobahn::client::WsUrl;
 use wsspec_autobahn::echo::{serve, termination_signal, EchoOptions};
-use wsspec_autobahn::tls::{ClientTrust, TlsClient};
 use wsspec_reports::{
     load, render_comparison, render_report, write_run, Comparison, Format, Policy, RenderOptions,
     RunReport, Verdict,
 };
 
-use super::{emit, parse_format, parse_policy, stdout_wants_color, EXIT_FAIL, EXIT_PASS};
+use super::{
+    emit, parse_format, parse_policy, stdout_wants_color, tls_client, EXIT_FAIL, EXIT_PASS,
+};
 use crate::catalog::{self, CasePattern, Peer, Shard, Suite};
 use crate::runner::{self, CaseRun, RunOptions, Settings, Target};
 
@@ -87,25 +88,6 @@ pub struct RunArgs {
     pub insecure: bool,
 }
 
-/// The TLS client for a `wss://` URL, from `--ca` and `--insecure`; `None` for `ws://`.
-fn tls_client(url: Option<&str>, args: &RunArgs) -> anyhow::Result<Option<TlsClient>> {
-    let secure = url.map(WsUrl::parse).transpose()?.is_some_and(|u| u.secure);
-    if !secure {
-        if !args.ca.is_empty() || args.insecure {
-            return Err(anyhow!("--ca and --insecure apply to wss:// URLs only"));
-        }
-        return Ok(None);
-    }
-    if args.insecure {
-        eprintln!("wsspec: warning: --insecure: the server's certificate is not verified");
-    }
-    let trust = ClientTrust {
-        extra_roots: args.ca.clone(),
-        insecure: args.insecure,
-    };
-    Ok(Some(TlsClient::new(&trust)?))
-}
-
 /// The target of a `ws://` or `wss://` URL.
 pub fn target_of(url: &str) -> anyhow::Result<Target> {
     let parsed = WsUrl::parse(url)?;
@@ -150,9 +132,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
     if args.timeout == Some(0) {
         return Err(anyhow!("--timeout must be at least 1 second"));
     }
+    let secure = (args.url.as_deref().map(WsUrl::parse).transpose()?).is_some_and(|u| u.secure);
     let settings = Settings {
         max_case_time: args.timeout.map(Duration::from_secs),
-        tls: tls_client(args.url.as_deref(), args)?,
+        tls: tls_client(secure, &args.ca, args.insecure)?,
         // The built-in echo server's limit is known.
         peer_max_message: args.peer_max_message.or_else(|| {
             args.url

@@ -1245,11 +1245,7 @@ pub struct Target {
 impl Target {
     /// The `Host` header value.
     pub fn host_header(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
+        wsspec_codec::handshake::host_header(&self.host, self.port)
     }
 }
 
