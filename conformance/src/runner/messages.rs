@@ -53,38 +53,97 @@ pub struct MessageSet {
     key: MessageSetKey,
     messages: Vec<OnceLock<Arc<CachedMessage>>>,
     budget: Arc<AtomicUsize>,
+    /// Compressors made for this set and free again. Every message is compressed
+    /// without context takeover, so a compressor is reset after each one and can be
+    /// reused; making one per message cost a zeroed 64 K-entry hash table each time.
+    compressors: Mutex<Vec<PerMessageDeflate>>,
+    /// How many messages were compressed (kept or not).
+    compressions: AtomicUsize,
 }
 
 impl MessageSet {
     /// Message `k` (0-based), made on first use and kept while the cache's memory
     /// budget lasts (made afresh each time after that).
+    ///
+    /// Cases that share a set run side by side and ask for the same message at about
+    /// the same time; while one makes it the others wait for it rather than compress
+    /// it too (compressing it twice is what the cache is there to save).
     pub fn get(&self, k: usize) -> Arc<CachedMessage> {
-        if let Some(message) = self.messages[k].get() {
+        let cell = &self.messages[k];
+        if let Some(message) = cell.get() {
             return Arc::clone(message);
         }
         let plain = self.key.data.window(self.key.len, k);
-        let config = DeflateConfig {
-            client_no_context_takeover: true,
-            client_max_window_bits: self.key.window_bits,
-            ..DeflateConfig::default()
-        };
-        let mut deflate =
-            PerMessageDeflate::new(Role::Client, config).with_level(SUITE_DEFLATE_LEVEL);
+        // What it will hold at most: the copy of a wrapped window and the compressed
+        // form, which static Huffman codes can make up to an eighth longer.
+        let reserved = plain.len() / 8
+            + 64
+            + plain.len()
+            + match &plain {
+                Cow::Owned(plain) => plain.len(),
+                Cow::Borrowed(_) => 0,
+            };
+        if !self.take_budget(reserved) {
+            return Arc::new(self.compress(plain));
+        }
+        let mut made = None;
+        let message = cell.get_or_init(|| {
+            let message = Arc::new(self.compress(plain));
+            made = Some(message.cost());
+            message
+        });
+        match made {
+            // Give back what the estimate had over.
+            Some(cost) if cost <= reserved => self.give_budget(reserved - cost),
+            Some(cost) => self.draw_budget(cost - reserved),
+            // Another case made it first.
+            None => self.give_budget(reserved),
+        }
+        Arc::clone(message)
+    }
+
+    fn compress(&self, plain: Cow<'static, [u8]>) -> CachedMessage {
+        let reused = lock(&self.compressors).pop();
+        let mut deflate = reused.unwrap_or_else(|| {
+            let config = DeflateConfig {
+                client_no_context_takeover: true,
+                client_max_window_bits: self.key.window_bits,
+                ..DeflateConfig::default()
+            };
+            PerMessageDeflate::new(Role::Client, config).with_level(SUITE_DEFLATE_LEVEL)
+        });
         let mut compressed = Vec::new();
         deflate.compress(&plain, &mut compressed);
-        let message = Arc::new(CachedMessage { plain, compressed });
-        let cost = message.cost();
-        let granted = self
+        lock(&self.compressors).push(deflate);
+        self.compressions.fetch_add(1, Ordering::Relaxed);
+        CachedMessage { plain, compressed }
+    }
+
+    fn take_budget(&self, bytes: usize) -> bool {
+        self.budget
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(bytes)
+            })
+            .is_ok()
+    }
+
+    /// Takes `bytes` even past the budget (down to nothing): for an estimate that
+    /// fell short, which the bound above is meant to rule out.
+    fn draw_budget(&self, bytes: usize) {
+        let _ = self
             .budget
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
-                left.checked_sub(cost)
-            })
-            .is_ok();
-        if granted && self.messages[k].set(Arc::clone(&message)).is_err() {
-            // Another case made it first: give the budget back.
-            self.budget.fetch_add(cost, Ordering::Relaxed);
-        }
-        message
+                Some(left.saturating_sub(bytes))
+            });
+    }
+
+    fn give_budget(&self, bytes: usize) {
+        self.budget.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// How many times a message of the set was compressed.
+    pub fn compressions(&self) -> usize {
+        self.compressions.load(Ordering::Relaxed)
     }
 
     /// Which messages these are.
@@ -128,7 +187,7 @@ impl CachedMessage {
 
 /// How much the cache may hold by default: enough for the largest set shared by
 /// concurrent cases, small next to the 24 GiB of the CI machines.
-pub const DEFAULT_BUDGET: usize = 256 << 20;
+pub const DEFAULT_BUDGET: usize = 512 << 20;
 
 #[derive(Debug)]
 struct Entry {
@@ -182,6 +241,8 @@ impl MessageCache {
                 key,
                 messages: (0..count).map(|_| OnceLock::new()).collect(),
                 budget: Arc::clone(&self.budget),
+                compressors: Mutex::default(),
+                compressions: AtomicUsize::new(0),
             }),
             users: 0,
         });
@@ -245,6 +306,69 @@ mod tests {
             .expect("valid tail");
         assert_eq!(out, *message.plain);
         assert!(message.compressed.len() < message.plain.len());
+    }
+
+    #[test]
+    fn a_reused_compressor_makes_what_a_fresh_one_makes() {
+        // Budget 0: nothing is kept, so every get compresses, on a reused compressor
+        // from the second message on.
+        let cache = MessageCache::with_budget(0);
+        let key = MessageSetKey {
+            data: DataSet::Novel,
+            len: 8192,
+            window_bits: 10,
+        };
+        let set = cache.acquire(key, 50);
+        for k in [0, 1, 2, 7, 1, 49] {
+            let config = DeflateConfig {
+                client_no_context_takeover: true,
+                client_max_window_bits: key.window_bits,
+                ..DeflateConfig::default()
+            };
+            let mut fresh =
+                PerMessageDeflate::new(Role::Client, config).with_level(SUITE_DEFLATE_LEVEL);
+            let mut expected = Vec::new();
+            fresh.compress(&DataSet::Novel.window(8192, k), &mut expected);
+            assert_eq!(set.get(k).compressed, expected, "message {k}");
+        }
+        assert_eq!(lock(&set.compressors).len(), 1);
+    }
+
+    #[test]
+    fn cases_asking_for_a_message_at_once_share_one_compression() {
+        let cache = MessageCache::new();
+        let key = MessageSetKey {
+            data: DataSet::Image,
+            len: 4096,
+            window_bits: 15,
+        };
+        let set = cache.acquire(key, 100);
+        let start = std::sync::Barrier::new(4);
+        let seen: Vec<Vec<Arc<CachedMessage>>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..4)
+                .map(|_| {
+                    scope.spawn(|| {
+                        start.wait();
+                        (0..100).map(|k| set.get(k)).collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().unwrap()).collect()
+        });
+        assert_eq!(set.compressions(), 100);
+        for k in 0..100 {
+            assert!(
+                seen.iter().all(|s| Arc::ptr_eq(&s[k], &seen[0][k])),
+                "message {k}"
+            );
+        }
+        // The budget holds exactly what is kept: every estimate was settled.
+        let kept: usize = seen[0].iter().map(|m| m.cost()).sum();
+        assert_eq!(cache.budget.load(Ordering::Relaxed), DEFAULT_BUDGET - kept);
+        drop(seen);
+        drop(set);
+        cache.release(key);
+        assert_eq!(cache.budget.load(Ordering::Relaxed), DEFAULT_BUDGET);
     }
 
     #[test]
