@@ -21,10 +21,10 @@
 //! time a small window slides: with 9 bits that is every 512 octets, and compressing
 //! costs several times what it does with 15. wsspec therefore:
 //!
-//! - **compresses** windows of 2^8..=2^12 bytes with its own compressor
-//!   (`deflate/small_window.rs`: a hash table sized to the window, greedy matching,
-//!   fixed Huffman codes, never a distance beyond the window), at every level but 0,
-//!   and larger windows with zlib;
+//! - **compresses** at level 1, and at every level but 0 for windows of 2^8..=2^12
+//!   bytes, with its own compressor (`deflate/greedy.rs`: greedy matching on a hash
+//!   table of stream positions, fixed Huffman codes or stored blocks, never a distance
+//!   beyond the window), and levels 2..=9 with larger windows with zlib;
 //! - as a **server**, declines offers that demand `server_max_window_bits=8` by default
 //!   (§7.1.2.1 allows only "the same or smaller value" in the answer, so there is no
 //!   valid larger alternative; declining lets the client's next offer win), unless a
@@ -46,9 +46,9 @@
 
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
-mod small_window;
+mod greedy;
 
-use small_window::SmallWindowDeflater;
+use greedy::GreedyDeflater;
 
 use crate::handshake::{ExtensionOffer, ExtensionParam};
 use crate::{CloseCode, Opcode, Role};
@@ -726,7 +726,7 @@ impl PerMessageDeflate {
     pub fn compress(&mut self, payload: &[u8], out: &mut Vec<u8>) {
         match &mut self.compressor {
             Compressor::Zlib(zlib) => zlib_sync_flush(zlib, payload, out),
-            Compressor::SmallWindow(small) => small.compress(payload, out),
+            Compressor::Greedy(greedy) => greedy.compress(payload, out),
         }
         if self.compress_no_context_takeover {
             self.compressor.reset();
@@ -854,13 +854,15 @@ impl PerMessageDeflate {
 #[derive(Debug)]
 enum Compressor {
     Zlib(Compress),
-    SmallWindow(Box<SmallWindowDeflater>),
+    Greedy(Box<GreedyDeflater>),
 }
 
 impl Compressor {
     fn new(level: u32, window_bits: u8) -> Compressor {
-        if level > 0 && window_bits <= small_window::MAX_BITS {
-            Compressor::SmallWindow(Box::new(SmallWindowDeflater::new(window_bits)))
+        // zlib's hash table costs more than the compression with small windows
+        // (see the module docs), and at level 1 ours is the faster at any window.
+        if level == 1 || (level > 1 && window_bits <= 12) {
+            Compressor::Greedy(Box::new(GreedyDeflater::new(window_bits)))
         } else {
             // Level 0 emits stored blocks only, which are valid for any window, so an
             // 8-bit window may be handed to zlib as 9.
@@ -875,7 +877,7 @@ impl Compressor {
     fn reset(&mut self) {
         match self {
             Compressor::Zlib(zlib) => zlib.reset(),
-            Compressor::SmallWindow(small) => small.reset(),
+            Compressor::Greedy(greedy) => greedy.reset(),
         }
     }
 }
