@@ -685,7 +685,7 @@ impl PerMessageDeflate {
         PerMessageDeflate {
             role,
             config,
-            compressor: Compressor::new(compress_level, compress_window_bits),
+            compressor: Compressor::new(compress_level, compress_window_bits, ours_nct),
             compress_window_bits,
             compress_level,
             compress_no_context_takeover: ours_nct,
@@ -701,11 +701,15 @@ impl PerMessageDeflate {
     }
 
     /// Sets the compression level, 0 (stored) ..= 9 (best); larger values are clamped
-    /// to 9. Windows of 2^12 bytes and less are compressed by wsspec's own small-window
-    /// compressor at every level but 0 (see the module docs).
+    /// to 9. Level 1, and every level but 0 with windows of 2^12 bytes and less, is
+    /// compressed by wsspec's own compressor (see the module docs).
     pub fn with_level(mut self, level: u32) -> Self {
         self.compress_level = level.min(9);
-        self.compressor = Compressor::new(self.compress_level, self.compress_window_bits);
+        self.compressor = Compressor::new(
+            self.compress_level,
+            self.compress_window_bits,
+            self.compress_no_context_takeover,
+        );
         self
     }
 
@@ -858,11 +862,14 @@ enum Compressor {
 }
 
 impl Compressor {
-    fn new(level: u32, window_bits: u8) -> Compressor {
+    fn new(level: u32, window_bits: u8, no_context_takeover: bool) -> Compressor {
         // zlib's hash table costs more than the compression with small windows
         // (see the module docs), and at level 1 ours is the faster at any window.
         if level == 1 || (level > 1 && window_bits <= 12) {
-            Compressor::Greedy(Box::new(GreedyDeflater::new(window_bits)))
+            Compressor::Greedy(Box::new(GreedyDeflater::new(
+                window_bits,
+                !no_context_takeover,
+            )))
         } else {
             // Level 0 emits stored blocks only, which are valid for any window, so an
             // 8-bit window may be handed to zlib as 9.

@@ -184,8 +184,11 @@ pub(crate) struct GreedyDeflater {
     window: usize,
     /// `32 -` the bits of a hash.
     hash_shift: u32,
+    /// Whether messages may refer to earlier ones (no `*_no_context_takeover`).
+    keep_context: bool,
     /// The context kept from earlier messages (at least the last `window` octets
-    /// sent, unless reset), then the message being compressed.
+    /// sent, unless reset), then the message being compressed. Only when the
+    /// context is kept: otherwise the message is compressed where it is.
     buf: Vec<u8>,
     /// The stream position of `buf[0]`, counted from when `head` was last cleared.
     origin: usize,
@@ -195,7 +198,9 @@ pub(crate) struct GreedyDeflater {
 }
 
 impl GreedyDeflater {
-    pub(crate) fn new(window_bits: u8) -> Self {
+    /// A compressor for `2^window_bits` octets; with `keep_context` false every
+    /// message stands alone, as if [`reset`](Self::reset) after each.
+    pub(crate) fn new(window_bits: u8, keep_context: bool) -> Self {
         debug_assert!((8..=15).contains(&window_bits));
         let window_bits = window_bits.clamp(8, 15);
         // A table of twice the window's entries; no fewer than 8 K, so a small window
@@ -204,6 +209,7 @@ impl GreedyDeflater {
         GreedyDeflater {
             window: 1 << window_bits,
             hash_shift: 32 - hash_bits,
+            keep_context,
             buf: Vec::new(),
             origin: 0,
             head: vec![0; 1 << hash_bits],
@@ -225,10 +231,23 @@ impl GreedyDeflater {
             self.head.fill(0);
             self.origin = 0;
         }
-        self.buf.extend_from_slice(payload);
         let start = out.len();
-        let fixed = self.buf.len() < u32::MAX as usize
-            && self.compress_fixed(self.buf.len() - payload.len(), out);
+        let (data, from): (&[u8], usize) = if self.keep_context {
+            self.buf.extend_from_slice(payload);
+            (&self.buf, self.buf.len() - payload.len())
+        } else {
+            (payload, 0)
+        };
+        let mut matcher = Matcher {
+            head: &mut self.head,
+            origin: self.origin,
+            window: self.window,
+            shift: self.hash_shift,
+        };
+        let fixed = data.len() < u32::MAX as usize && compress_fixed(data, from, &mut matcher, out);
+        if !self.keep_context {
+            self.origin += payload.len();
+        }
         // Data that does not compress grows under fixed codes (9 bits for half the
         // octet values); stored blocks cost 5 octets per 64 KiB, as zlib would send.
         let stored = payload.len() + payload.len().div_ceil(STORED_MAX).max(1) * 5 + 1;
@@ -253,82 +272,91 @@ impl GreedyDeflater {
             self.origin += drop;
         }
     }
+}
 
-    /// One block of fixed Huffman codes for `buf[start..]` and the sync flush; false
-    /// (with `out` to be truncated) as soon as the codes are longer than the input.
-    fn compress_fixed(&mut self, start: usize, out: &mut Vec<u8>) -> bool {
-        let buf = &self.buf[..];
-        let head = &mut self.head[..];
-        let (origin, window, shift) = (self.origin, self.window, self.hash_shift);
-        // Fixed codes take at most 9 bits a literal; a little more for the headers.
-        let payload = buf.len() - start;
-        out.reserve(payload + payload / 8 + 16);
-        let mut w = BitWriter {
-            out,
-            acc: 0,
-            len: 0,
-        };
-        // BFINAL = 0, BTYPE = 01 (fixed Huffman codes).
-        w.put(Code {
-            bits: 0b010,
-            len: 3,
-        });
-        let last_hashed = buf.len().saturating_sub(MIN_MATCH - 1);
-        let out_start = w.out.len();
-        let mut misses = 0u32;
-        let mut i = start;
-        let mut check_at = start + CHECK_EVERY;
-        while i < last_hashed {
-            if i >= check_at {
-                if w.out.len() - out_start > i - start {
-                    return false;
-                }
-                check_at = i + CHECK_EVERY;
+/// The match finder's state for one message.
+struct Matcher<'a> {
+    head: &'a mut [u32],
+    /// The stream position of the buffer's first octet.
+    origin: usize,
+    window: usize,
+    shift: u32,
+}
+
+/// One block of fixed Huffman codes for `buf[start..]` (`buf[..start]` being the
+/// context) and the sync flush; false (with `out` to be truncated) as soon as the
+/// codes are longer than the input.
+fn compress_fixed(buf: &[u8], start: usize, m: &mut Matcher<'_>, out: &mut Vec<u8>) -> bool {
+    let head = &mut m.head[..];
+    let (origin, window, shift) = (m.origin, m.window, m.shift);
+    // Fixed codes take at most 9 bits a literal; a little more for the headers.
+    let payload = buf.len() - start;
+    out.reserve(payload + payload / 8 + 16);
+    let mut w = BitWriter {
+        out,
+        acc: 0,
+        len: 0,
+    };
+    // BFINAL = 0, BTYPE = 01 (fixed Huffman codes).
+    w.put(Code {
+        bits: 0b010,
+        len: 3,
+    });
+    let last_hashed = buf.len().saturating_sub(MIN_MATCH - 1);
+    let out_start = w.out.len();
+    let mut misses = 0u32;
+    let mut i = start;
+    let mut check_at = start + CHECK_EVERY;
+    while i < last_hashed {
+        if i >= check_at {
+            if w.out.len() - out_start > i - start {
+                return false;
             }
-            let h = hash(buf, i, shift);
-            let candidate = head[h] as usize;
-            head[h] = (origin + i + 1) as u32;
-            if candidate > origin {
-                let from = candidate - 1 - origin;
-                if i - from <= window {
-                    let len = match_length(buf, from, i);
-                    if len >= MIN_MATCH {
-                        let (l, d) = (LENGTHS[len], distance_code(i - from));
-                        // At most 13 + 18 bits: one write.
-                        w.put(Code {
-                            bits: l.bits | d.bits << l.len,
-                            len: l.len + d.len,
-                        });
-                        // Only the match's last position is hashed, as zlib's fastest
-                        // level does: the ratio barely changes, the speed does.
-                        let end = i + len;
-                        if end - 1 < last_hashed {
-                            head[hash(buf, end - 1, shift)] = (origin + end) as u32;
-                        }
-                        i = end;
-                        misses = 0;
-                        continue;
-                    }
-                }
-            }
-            let step = (1 + (misses >> MISSES_PER_STEP) as usize).min(MAX_STEP);
-            misses += 1;
-            let end = (i + step).min(buf.len());
-            for &octet in &buf[i..end] {
-                w.put(LITERALS[usize::from(octet)]);
-            }
-            i = end;
+            check_at = i + CHECK_EVERY;
         }
-        for &octet in &buf[i.min(buf.len())..] {
+        let h = hash(buf, i, shift);
+        let candidate = head[h] as usize;
+        head[h] = (origin + i + 1) as u32;
+        if candidate > origin {
+            let from = candidate - 1 - origin;
+            if i - from <= window {
+                let len = match_length(buf, from, i);
+                if len >= MIN_MATCH {
+                    let (l, d) = (LENGTHS[len], distance_code(i - from));
+                    // At most 13 + 18 bits: one write.
+                    w.put(Code {
+                        bits: l.bits | d.bits << l.len,
+                        len: l.len + d.len,
+                    });
+                    // Only the match's last position is hashed, as zlib's fastest
+                    // level does: the ratio barely changes, the speed does.
+                    let end = i + len;
+                    if end - 1 < last_hashed {
+                        head[hash(buf, end - 1, shift)] = (origin + end) as u32;
+                    }
+                    i = end;
+                    misses = 0;
+                    continue;
+                }
+            }
+        }
+        let step = (1 + (misses >> MISSES_PER_STEP) as usize).min(MAX_STEP);
+        misses += 1;
+        let end = (i + step).min(buf.len());
+        for &octet in &buf[i..end] {
             w.put(LITERALS[usize::from(octet)]);
         }
-        w.put(LITERALS[256]);
-        // The sync flush: an empty stored block (BFINAL = 0, BTYPE = 00), padded to an
-        // octet; its LEN/NLEN, `00 00 ff ff`, is what RFC 7692 strips.
-        w.put(Code { bits: 0, len: 3 });
-        w.align();
-        true
+        i = end;
     }
+    for &octet in &buf[i.min(buf.len())..] {
+        w.put(LITERALS[usize::from(octet)]);
+    }
+    w.put(LITERALS[256]);
+    // The sync flush: an empty stored block (BFINAL = 0, BTYPE = 00), padded to an
+    // octet; its LEN/NLEN, `00 00 ff ff`, is what RFC 7692 strips.
+    w.put(Code { bits: 0, len: 3 });
+    w.align();
+    true
 }
 
 #[inline(always)]
@@ -417,7 +445,7 @@ mod tests {
                 x as u8
             })
             .collect();
-        let mut deflater = GreedyDeflater::new(9);
+        let mut deflater = GreedyDeflater::new(9, true);
         let mut out = Vec::new();
         deflater.compress(&noise, &mut out);
         assert_eq!(out.len(), noise.len() + 2 * 5 + 1);
@@ -426,7 +454,7 @@ mod tests {
 
     #[test]
     fn an_empty_message_is_a_valid_stream() {
-        let mut deflater = GreedyDeflater::new(8);
+        let mut deflater = GreedyDeflater::new(8, true);
         let mut out = Vec::new();
         deflater.compress(b"", &mut out);
         assert!(out.len() <= 2);
@@ -467,7 +495,7 @@ mod tests {
     #[test]
     fn a_kept_context_spans_messages_and_survives_trimming() {
         for bits in [8u8, 9, 12, 15] {
-            let mut deflater = GreedyDeflater::new(bits);
+            let mut deflater = GreedyDeflater::new(bits, true);
             let mut inflater = flate2::Decompress::new_with_window_bits(false, bits.max(9));
             let mut total_in = 0;
             let mut total_out = 0;
@@ -499,7 +527,7 @@ mod tests {
 
     #[test]
     fn after_a_reset_a_message_stands_alone() {
-        let mut deflater = GreedyDeflater::new(15);
+        let mut deflater = GreedyDeflater::new(15, true);
         let message = prose(7, 3000);
         let mut first = Vec::new();
         deflater.compress(&message, &mut first);
@@ -509,6 +537,22 @@ mod tests {
         // The same octets as from a fresh compressor: nothing refers back.
         assert_eq!(first, second);
         assert_eq!(inflate(15, &second), message);
+    }
+
+    #[test]
+    fn without_context_each_message_is_what_a_reset_compressor_makes() {
+        let mut standalone = GreedyDeflater::new(12, false);
+        let mut reset = GreedyDeflater::new(12, true);
+        for (k, len) in [100usize, 9000, 0, 70_000, 5].into_iter().enumerate() {
+            let message = prose(k as u64 + 3, len);
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            standalone.compress(&message, &mut a);
+            reset.compress(&message, &mut b);
+            reset.reset();
+            assert_eq!(a, b, "message {k}");
+            assert_eq!(inflate(12, &a), message);
+        }
+        assert!(standalone.buf.is_empty());
     }
 
     #[test]
@@ -524,7 +568,7 @@ mod tests {
                 x as u8
             })
             .collect();
-        let mut deflater = GreedyDeflater::new(15);
+        let mut deflater = GreedyDeflater::new(15, true);
         let mut first = Vec::new();
         deflater.compress(&noise, &mut first);
         assert!(first.len() > noise.len(), "stored: {}", first.len());
