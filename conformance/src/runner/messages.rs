@@ -11,7 +11,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use wsspec_codec::deflate::{DeflateConfig, PerMessageDeflate};
@@ -51,7 +51,9 @@ pub struct CachedMessage {
 #[derive(Debug)]
 pub struct MessageSet {
     key: MessageSetKey,
-    messages: Vec<OnceLock<Arc<CachedMessage>>>,
+    /// Each message once made: kept, or `None` when keeping it would save nothing
+    /// (it went out in stored blocks, which cost a copy to make again).
+    messages: Vec<OnceLock<Option<Arc<CachedMessage>>>>,
     budget: Arc<AtomicUsize>,
     /// Compressors made for this set and free again. Every message is compressed
     /// without context takeover, so a compressor is reset after each one and can be
@@ -70,8 +72,10 @@ impl MessageSet {
     /// it too (compressing it twice is what the cache is there to save).
     pub fn get(&self, k: usize) -> Arc<CachedMessage> {
         let cell = &self.messages[k];
-        if let Some(message) = cell.get() {
-            return Arc::clone(message);
+        match cell.get() {
+            Some(Some(message)) => return Arc::clone(message),
+            Some(None) => return Arc::new(self.make(k)),
+            None => {}
         }
         let plain = self.key.data.window(self.key.len, k);
         // What it will hold at most: the copy of a wrapped window and the compressed
@@ -87,19 +91,31 @@ impl MessageSet {
             return Arc::new(self.compress(plain));
         }
         let mut made = None;
-        let message = cell.get_or_init(|| {
+        let kept = cell.get_or_init(|| {
             let message = Arc::new(self.compress(plain));
-            made = Some(message.cost());
-            message
+            let worth_keeping = message.compressed.len() < message.plain.len();
+            made = Some(Arc::clone(&message));
+            worth_keeping.then_some(message)
         });
-        match made {
+        match (kept, &made) {
             // Give back what the estimate had over.
-            Some(cost) if cost <= reserved => self.give_budget(reserved - cost),
-            Some(cost) => self.draw_budget(cost - reserved),
-            // Another case made it first.
-            None => self.give_budget(reserved),
+            (Some(message), Some(_)) if message.cost() <= reserved => {
+                self.give_budget(reserved - message.cost())
+            }
+            (Some(message), Some(_)) => self.draw_budget(message.cost() - reserved),
+            // Not kept, or another case made it first.
+            _ => self.give_budget(reserved),
         }
-        Arc::clone(message)
+        match (kept, made) {
+            (Some(message), _) => Arc::clone(message),
+            (None, Some(message)) => message,
+            (None, None) => Arc::new(self.make(k)),
+        }
+    }
+
+    /// Message `k`, made afresh.
+    fn make(&self, k: usize) -> CachedMessage {
+        self.compress(self.key.data.window(self.key.len, k))
     }
 
     fn compress(&self, plain: Cow<'static, [u8]>) -> CachedMessage {
@@ -168,6 +184,7 @@ impl Drop for MessageSet {
             .messages
             .iter()
             .filter_map(OnceLock::get)
+            .flatten()
             .map(|m| m.cost())
             .sum();
         self.budget.fetch_add(held, Ordering::Relaxed);
@@ -250,20 +267,68 @@ impl MessageCache {
         Arc::clone(&entry.set)
     }
 
-    /// A case that acquired `key` has finished with it; the set is dropped when no
-    /// case of the run will need it any more.
+    /// A case that acquired `key` has finished sending from it. The set stays while
+    /// cases of the run are still expected (see [`case_done`](Self::case_done)).
     pub fn release(&self, key: MessageSetKey) {
-        let remaining = {
-            let mut expected = lock(&self.expected_users);
-            let left = expected.entry((key.data, key.len)).or_default();
-            *left = left.saturating_sub(1);
-            *left
-        };
+        let remaining = lock(&self.expected_users)
+            .get(&(key.data, key.len))
+            .copied()
+            .unwrap_or(0);
         let mut entries = lock(&self.entries);
         if let Some(entry) = entries.get_mut(&key) {
             entry.users = entry.users.saturating_sub(1);
             if entry.users == 0 && remaining == 0 {
                 entries.remove(&key);
+            }
+        }
+    }
+
+    /// A case announced with [`expect_user`](Self::expect_user) has finished,
+    /// whether it sent anything or not (a peer without deflate sends nothing): once
+    /// no case of the run needs windows of `len` of `data`, their sets are dropped.
+    pub fn case_done(&self, data: DataSet, len: usize) {
+        let remaining = {
+            let mut expected = lock(&self.expected_users);
+            let left = expected.entry((data, len)).or_default();
+            *left = left.saturating_sub(1);
+            *left
+        };
+        if remaining == 0 {
+            lock(&self.entries)
+                .retain(|key, entry| entry.users > 0 || (key.data, key.len) != (data, len));
+        }
+    }
+
+    /// Makes the messages of `sets` (key and message count, in the order the run will
+    /// need them) ahead of the cases that send them: the run calls it while only the
+    /// timing-sensitive cases are running and the machine is otherwise idle. Stops
+    /// when `stop` is set or the budget is spent; only sets cases of the run are
+    /// expected to use are made, and they are dropped as those cases finish.
+    pub fn prebuild(&self, sets: &[(MessageSetKey, usize)], stop: &AtomicBool) {
+        for &(key, count) in sets {
+            let expected = lock(&self.expected_users)
+                .get(&(key.data, key.len))
+                .is_some_and(|&n| n > 0);
+            if !expected {
+                continue;
+            }
+            let set = self.acquire(key, count);
+            let mut spent = false;
+            for k in 0..count {
+                if stop.load(Ordering::Relaxed) {
+                    spent = true;
+                    break;
+                }
+                set.get(k);
+                if set.messages[k].get().is_none() {
+                    // Not made for keeping: the budget is spent.
+                    spent = true;
+                    break;
+                }
+            }
+            self.release(key);
+            if spent {
+                return;
             }
         }
     }
@@ -338,7 +403,7 @@ mod tests {
     fn cases_asking_for_a_message_at_once_share_one_compression() {
         let cache = MessageCache::new();
         let key = MessageSetKey {
-            data: DataSet::Image,
+            data: DataSet::Html,
             len: 4096,
             window_bits: 15,
         };
@@ -368,6 +433,24 @@ mod tests {
         drop(seen);
         drop(set);
         cache.release(key);
+        assert_eq!(cache.budget.load(Ordering::Relaxed), DEFAULT_BUDGET);
+    }
+
+    #[test]
+    fn a_message_that_went_out_stored_is_not_kept() {
+        let cache = MessageCache::new();
+        // The image set's noise does not compress: stored blocks, a little longer.
+        let key = MessageSetKey {
+            data: DataSet::Image,
+            len: 65536,
+            window_bits: 15,
+        };
+        let set = cache.acquire(key, 4);
+        let first = set.get(1);
+        assert!(first.compressed.len() > first.plain.len());
+        let again = set.get(1);
+        assert_eq!(first.compressed, again.compressed);
+        assert!(!Arc::ptr_eq(&first, &again));
         assert_eq!(cache.budget.load(Ordering::Relaxed), DEFAULT_BUDGET);
     }
 
@@ -404,10 +487,80 @@ mod tests {
         cache.expect_user(key.data, key.len);
         let first = cache.acquire(key, 10);
         cache.release(key);
+        cache.case_done(key.data, key.len);
         assert_eq!(cache.held(), 1, "a second case still needs it");
         let second = cache.acquire(key, 10);
         assert!(Arc::ptr_eq(&first, &second));
         cache.release(key);
+        assert_eq!(cache.held(), 1, "the case has not finished");
+        cache.case_done(key.data, key.len);
         assert_eq!(cache.held(), 0);
+    }
+
+    #[test]
+    fn without_announced_cases_a_set_is_dropped_at_release() {
+        // wsspec serve announces nothing: each case's set lives while it runs.
+        let cache = MessageCache::new();
+        let key = MessageSetKey {
+            data: DataSet::Html,
+            len: 64,
+            window_bits: 15,
+        };
+        cache.acquire(key, 10);
+        assert_eq!(cache.held(), 1);
+        cache.release(key);
+        assert_eq!(cache.held(), 0);
+    }
+
+    #[test]
+    fn prebuilt_sets_serve_the_cases_and_go_when_they_are_done() {
+        let cache = MessageCache::new();
+        let json = MessageSetKey {
+            data: DataSet::Json,
+            len: 256,
+            window_bits: 15,
+        };
+        let pdf = MessageSetKey {
+            data: DataSet::Pdf,
+            len: 256,
+            window_bits: 15,
+        };
+        // Only JSON is announced: the PDF set is not made.
+        cache.expect_user(json.data, json.len);
+        cache.prebuild(&[(pdf, 20), (json, 20)], &AtomicBool::new(false));
+        assert_eq!(cache.held(), 1);
+        let set = cache.acquire(json, 20);
+        assert_eq!(set.compressions(), 20, "every message made ahead");
+        set.get(19);
+        assert_eq!(set.compressions(), 20, "and not made again");
+        drop(set);
+        cache.release(json);
+        cache.case_done(json.data, json.len);
+        assert_eq!(cache.held(), 0);
+        // A case that never sent (no deflate agreed) still lets the set go.
+        cache.expect_user(json.data, json.len);
+        cache.prebuild(&[(json, 20)], &AtomicBool::new(false));
+        assert_eq!(cache.held(), 1);
+        cache.case_done(json.data, json.len);
+        assert_eq!(cache.held(), 0);
+    }
+
+    #[test]
+    fn prebuilding_stops_when_told_or_when_the_budget_is_spent() {
+        let key = MessageSetKey {
+            data: DataSet::Novel,
+            len: 4096,
+            window_bits: 15,
+        };
+        let stopped = MessageCache::new();
+        stopped.expect_user(key.data, key.len);
+        stopped.prebuild(&[(key, 50)], &AtomicBool::new(true));
+        assert_eq!(stopped.acquire(key, 50).compressions(), 0);
+        // Room for ten messages at their estimated size (more once settled).
+        let small = MessageCache::with_budget(10 * (4096 + 4096 / 8 + 64));
+        small.expect_user(key.data, key.len);
+        small.prebuild(&[(key, 50)], &AtomicBool::new(false));
+        let made = small.acquire(key, 50).compressions();
+        assert!((10..50).contains(&made), "{made} made");
     }
 }

@@ -18,6 +18,7 @@ pub mod wsspec;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -27,7 +28,7 @@ use wsspec_autobahn::tls::MaybeTlsStream;
 use wsspec_reports::{AgentRun, CaseResult, Incomplete, Run, RunKind};
 
 pub use fuzzer::{serve_case, CaseRun, Opening, Settings, Target};
-use messages::MessageCache;
+use messages::{MessageCache, MessageSetKey};
 
 use crate::catalog::{Case, Check};
 
@@ -210,6 +211,26 @@ pub async fn run(
         .enumerate()
         .partition(|(_, (_, c))| c.timing_sensitive);
     order_busy_phase(&mut busy);
+    // The message sets of sections 12 and 13 in the order the busy phase needs them,
+    // made while the quiet phase leaves the machine idle (see below).
+    let mut prebuild: Vec<(MessageSetKey, usize)> = Vec::new();
+    for (_, (_, case)) in &busy {
+        if let Check::Deflate {
+            data, len, count, ..
+        } = case.check
+        {
+            // The suite's offer leaves its window to the server, which keeps 15 unless
+            // it answers with client_max_window_bits.
+            let key = MessageSetKey {
+                data,
+                len,
+                window_bits: 15,
+            };
+            if !prebuild.iter().any(|(k, _)| *k == key) {
+                prebuild.push((key, count));
+            }
+        }
+    }
 
     let results: Arc<Mutex<Vec<Option<CaseRun>>>> =
         Arc::new(Mutex::new((0..total).map(|_| None).collect()));
@@ -222,8 +243,22 @@ pub async fn run(
             interrupted = true;
             break;
         }
+        let quiet_phase = jobs == usize::MAX;
         let queue = Arc::new(Mutex::new(phase.into_iter().collect::<VecDeque<_>>()));
         let workers = jobs.min(lock(&queue).len());
+        // The quiet phase's cases mostly wait (one-second pauses): one thread makes
+        // the busy phase's messages meanwhile, on its own, so the cases keep a core
+        // and the server under test is not loaded by it.
+        let prebuilding = (quiet_phase && workers > 0 && !prebuild.is_empty()).then(|| {
+            let (cache, sets, stop) = (
+                Arc::clone(&cache),
+                std::mem::take(&mut prebuild),
+                Arc::new(AtomicBool::new(false)),
+            );
+            let flag = Arc::clone(&stop);
+            let handle = tokio::task::spawn_blocking(move || cache.prebuild(&sets, &flag));
+            (handle, stop)
+        });
         let mut handles = Vec::new();
         for _ in 0..workers {
             let (queue, results, done, options, cache, observer, mut stop) = (
@@ -247,6 +282,9 @@ pub async fn run(
                         run = run_one(case, index, &options, &cache) => run,
                         Ok(_) = stop.wait_for(|s| *s) => return,
                     };
+                    if let Check::Deflate { data, len, .. } = case.check {
+                        cache.case_done(data, len);
+                    }
                     let finished = {
                         let mut done = lock(&done);
                         *done += 1;
@@ -258,6 +296,10 @@ pub async fn run(
             }));
         }
         for handle in handles {
+            let _ = handle.await;
+        }
+        if let Some((handle, stop)) = prebuilding {
+            stop.store(true, Ordering::Relaxed);
             let _ = handle.await;
         }
     }
