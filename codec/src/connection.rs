@@ -112,7 +112,6 @@ pub type MaskSource = Box<dyn FnMut() -> [u8; 4] + Send>;
 /// The protocol state machine of one connection.
 pub struct Connection {
     role: Role,
-    limits: Limits,
     decoder: FrameDecoder,
     assembler: MessageAssembler,
     deflate: Option<PerMessageDeflate>,
@@ -120,9 +119,8 @@ pub struct Connection {
     control: Option<(FrameHeader, Vec<u8>)>,
     /// Whether the data frame being received is discarded (it arrived after our close).
     discarding: bool,
-    /// Reused buffers for compressed payloads and their inflated form.
+    /// A reused buffer for compressed payloads (inflated straight into the message).
     compressed_scratch: Vec<u8>,
-    inflated_scratch: Vec<u8>,
     events: VecDeque<Event>,
     /// Input not yet decoded: decoding pauses after each message (see `receive_data`).
     pending: Vec<u8>,
@@ -164,14 +162,12 @@ impl Connection {
         });
         Connection {
             role,
-            limits: config.limits,
             decoder,
             assembler: MessageAssembler::new(config.limits.max_message),
             deflate,
             control: None,
             discarding: false,
             compressed_scratch: Vec::new(),
-            inflated_scratch: Vec::new(),
             events: VecDeque::new(),
             pending: Vec::new(),
             pending_pos: 0,
@@ -374,15 +370,15 @@ impl Connection {
             .deflate
             .as_mut()
             .expect("compressed message implies deflate");
-        self.inflated_scratch.clear();
-        // The inflated size allowed is what is left of the message limit.
-        let max = self.limits.max_message;
-        if finish {
-            deflate.finish_message(&mut self.inflated_scratch, max)?;
-        } else {
-            deflate.decompress(&self.compressed_scratch, &mut self.inflated_scratch, max)?;
-        }
-        self.assembler.push(&self.inflated_scratch)?;
+        let compressed = &self.compressed_scratch;
+        // Inflated straight into the message, under the limit of the whole message.
+        self.assembler.push_with(|message, max| {
+            if finish {
+                deflate.finish_message(message, max)
+            } else {
+                deflate.decompress(compressed, message, max)
+            }
+        })??;
         Ok(())
     }
 

@@ -249,6 +249,29 @@ impl MessageAssembler {
         self.validate_tail(from)
     }
 
+    /// Lets `fill` append payload octets straight into the message — an inflater
+    /// writing its output, which saves a copy through a buffer of its own — then
+    /// validates them as [`push`](Self::push) does. `fill` gets the message so far and
+    /// the size limit of the whole message, and must only append; if it fails, what
+    /// it appended is dropped and its error returned (the outer one).
+    pub fn push_with<E>(
+        &mut self,
+        fill: impl FnOnce(&mut Vec<u8>, usize) -> Result<(), E>,
+    ) -> Result<Result<(), MessageError>, E> {
+        let max = self.max_message;
+        let m = self.current();
+        let from = m.data.len();
+        if let Err(e) = fill(&mut m.data, max) {
+            m.data.truncate(from);
+            return Err(e);
+        }
+        if m.data.len() > max {
+            m.data.truncate(from);
+            return Ok(Err(MessageError::MessageTooBig { max }));
+        }
+        Ok(self.validate_tail(from))
+    }
+
     /// Appends a payload piece straight from the decoder, unmasking as it copies.
     pub fn push_chunk(&mut self, chunk: &PayloadChunk<'_>) -> Result<(), MessageError> {
         self.reserve(chunk.data.len())?;
@@ -406,5 +429,42 @@ mod tests {
             v.feed(std::slice::from_ref(b)).unwrap();
         }
         v.finish().unwrap();
+    }
+
+    #[test]
+    fn push_with_validates_what_it_appends_and_drops_it_on_failure() {
+        let mut a = MessageAssembler::new(8);
+        a.begin_frame(&header(Opcode::Text, false)).unwrap();
+        // Appended in place and validated: a split code point waits for its end.
+        a.push_with(|m, max| {
+            assert_eq!((m.len(), max), (0, 8));
+            m.extend_from_slice(&[b'a', 0xc3]);
+            Ok::<(), ()>(())
+        })
+        .unwrap()
+        .unwrap();
+        // A failing fill leaves nothing behind.
+        assert_eq!(
+            a.push_with(|m, _| {
+                m.extend_from_slice(b"zzz");
+                Err("inflater failed")
+            }),
+            Err("inflater failed")
+        );
+        // Past the limit of the whole message.
+        let too_big = a.push_with(|m, _| {
+            m.extend_from_slice(&[0xa9; 7]);
+            Ok::<(), ()>(())
+        });
+        assert_eq!(too_big, Ok(Err(MessageError::MessageTooBig { max: 8 })));
+        // Invalid UTF-8 across the two pushes is reported.
+        let bad = a.push_with(|m, _| {
+            m.push(0x41);
+            Ok::<(), ()>(())
+        });
+        assert!(
+            matches!(bad, Ok(Err(MessageError::InvalidUtf8(_)))),
+            "{bad:?}"
+        );
     }
 }

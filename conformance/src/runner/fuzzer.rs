@@ -266,7 +266,6 @@ struct Fuzzer<'a> {
     assembler: MessageAssembler,
     deflate: Option<PerMessageDeflate>,
     deflate_config: Option<DeflateConfig>,
-    inflate_buf: Vec<u8>,
     compressed_in_message: bool,
     rx_frame: Option<RxFrame>,
     progress: Progress,
@@ -333,7 +332,6 @@ impl<'a> Fuzzer<'a> {
             deflate: deflate
                 .map(|config| PerMessageDeflate::new(role, config).with_level(SUITE_DEFLATE_LEVEL)),
             deflate_config: deflate,
-            inflate_buf: Vec::new(),
             compressed_in_message: false,
             rx_frame: None,
             progress: Progress::None,
@@ -882,15 +880,13 @@ impl<'a> Fuzzer<'a> {
             .deflate
             .as_mut()
             .expect("compressed only with deflate agreed");
-        let limit = self.settings.limits.max_message;
-        self.inflate_buf.clear();
-        match piece {
-            Some(data) => deflate.decompress(data, &mut self.inflate_buf, limit),
-            None => deflate.finish_message(&mut self.inflate_buf, limit),
-        }
-        .map_err(|e| (e.close_code().0, e.to_string()))?;
+        // Straight into the message, under the limit of the whole message.
         self.assembler
-            .push(&self.inflate_buf)
+            .push_with(|message, limit| match piece {
+                Some(data) => deflate.decompress(data, message, limit),
+                None => deflate.finish_message(message, limit),
+            })
+            .map_err(|e| (e.close_code().0, e.to_string()))?
             .map_err(|e| (e.close_code().0, e.to_string()))
     }
 
