@@ -83,13 +83,13 @@ impl DataSet {
 
     /// The octets, built on first use.
     pub fn bytes(self) -> &'static [u8] {
-        &self.built().bytes
+        self.built().bytes()
     }
 
     /// The length in window units: code points for text sets, octets otherwise.
     pub fn units(self) -> usize {
         let built = self.built();
-        built.bytes.len() - built.extra_octets()
+        built.bytes().len() - built.extra_octets()
     }
 
     /// How many window units `payload` holds: code points for text sets (counting the
@@ -105,29 +105,36 @@ impl DataSet {
 
     /// Message `k` (from 0) of a case with window length `len`: wstest's `sendOne`
     /// takes the `len` units after the previous message's, cycling through the set (a
-    /// window that runs past the end continues at the start). Borrowed unless it wraps.
+    /// window that runs past the end continues at the start).
     ///
     /// For `len` up to [`DataSet::units`] (every case has that) this is exactly
-    /// wstest's window; a longer one cycles through the set more than once, where
-    /// wstest would send a shorter message.
+    /// wstest's window, borrowed even when it wraps (the set is held twice over, end
+    /// to end); a longer one cycles through the set more than once, where wstest would
+    /// send a shorter message, and is a copy.
     pub fn window(self, len: usize, k: usize) -> Cow<'static, [u8]> {
         let built = self.built();
         let units = self.units();
+        let octets = built.bytes().len();
         if len == 0 {
             return Cow::Borrowed(&[]);
         }
         let start = ((k as u128 * len as u128) % units as u128) as usize;
         let end = start + len;
         if end <= units {
-            return Cow::Borrowed(&built.bytes[built.offset(start)..built.offset(end)]);
+            return Cow::Borrowed(&built.twice[built.offset(start)..built.offset(end)]);
         }
-        let mut message = built.bytes[built.offset(start)..].to_vec();
+        if end <= 2 * units {
+            // Wraps once: one slice of the set held twice over.
+            let to = octets + built.offset(end - units);
+            return Cow::Borrowed(&built.twice[built.offset(start)..to]);
+        }
+        let mut message = built.bytes()[built.offset(start)..].to_vec();
         let mut rest = end - units;
         while rest > units {
-            message.extend_from_slice(&built.bytes);
+            message.extend_from_slice(built.bytes());
             rest -= units;
         }
-        message.extend_from_slice(&built.bytes[..built.offset(rest)]);
+        message.extend_from_slice(&built.bytes()[..built.offset(rest)]);
         Cow::Owned(message)
     }
 
@@ -180,7 +187,8 @@ impl Iterator for Windows {
 /// A built set: its octets and, for text, where the multi-octet characters are.
 #[derive(Debug)]
 struct Built {
-    bytes: Vec<u8>,
+    /// The set's octets twice, end to end, so that every window is one slice.
+    twice: Vec<u8>,
     /// For each character of more than one octet: (its code point index, the extra
     /// octets of it and all before it). Empty for binary and ASCII sets.
     wide: Vec<(usize, usize)>,
@@ -199,7 +207,13 @@ impl Built {
                 }
             }
         }
-        Built { bytes, wide }
+        let mut twice = bytes;
+        twice.extend_from_within(..);
+        Built { twice, wide }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.twice[..self.twice.len() / 2]
     }
 
     /// Octets beyond one per unit.
@@ -988,12 +1002,22 @@ mod tests {
         let set = DataSet::Image;
         let bytes = set.bytes();
         let third = set.window(131_072, 2);
-        assert!(matches!(third, Cow::Owned(_)));
+        assert!(
+            matches!(third, Cow::Borrowed(_)),
+            "no copy: the set is held twice"
+        );
         assert_eq!(third.len(), 131_072);
         assert_eq!(&third[..1078], &bytes[262_144..]);
         assert_eq!(&third[1078..], &bytes[..131_072 - 1078]);
         // The fourth starts where the third ended.
         assert_eq!(&*set.window(131_072, 3), &bytes[129_994..129_994 + 131_072]);
+        // Longer than twice the set (no case has that): a copy cycling through it.
+        let json = DataSet::Json.bytes();
+        let long = DataSet::Json.window(2 * json.len() + 5, 0);
+        assert!(matches!(long, Cow::Owned(_)));
+        assert_eq!(&long[..json.len()], json);
+        assert_eq!(&long[json.len()..2 * json.len()], json);
+        assert_eq!(&long[2 * json.len()..], &json[..5]);
     }
 
     #[test]
