@@ -433,18 +433,22 @@ mod tests {
         out
     }
 
-    #[test]
-    fn incompressible_data_goes_out_in_stored_blocks() {
-        // A xorshift stream: no 4-octet repeats to speak of.
-        let mut x = 0x1234_5678_9abc_def0u64;
-        let noise: Vec<u8> = (0..70_000)
+    /// A xorshift stream: no 4-octet repeats to speak of.
+    fn noise(seed: u64, len: usize) -> Vec<u8> {
+        let mut x = seed;
+        (0..len)
             .map(|_| {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
                 x as u8
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn incompressible_data_goes_out_in_stored_blocks() {
+        let noise = noise(0x1234_5678_9abc_def0, 70_000);
         let mut deflater = GreedyDeflater::new(9, true);
         let mut out = Vec::new();
         deflater.compress(&noise, &mut out);
@@ -559,15 +563,7 @@ mod tests {
     fn a_repeat_of_the_previous_message_is_a_reference_to_it() {
         // Noise: nothing repeats inside it, so only the kept context can shorten it.
         // (Shorter than CHECK_EVERY, so it is all compressed before going out stored.)
-        let mut x = 0x0123_4567_89ab_cdefu64;
-        let noise: Vec<u8> = (0..4000)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect();
+        let noise = noise(0x0123_4567_89ab_cdef, 4000);
         let mut deflater = GreedyDeflater::new(15, true);
         let mut first = Vec::new();
         deflater.compress(&noise, &mut first);

@@ -238,12 +238,14 @@ pub async fn run(
     let options = Arc::new(options);
     let mut interrupted = false;
 
-    for (phase, jobs) in [(quiet, usize::MAX), (busy, options.jobs.max(1))] {
+    for (phase, jobs, quiet_phase) in [
+        (quiet, usize::MAX, true),
+        (busy, options.jobs.max(1), false),
+    ] {
         if *stop.borrow() {
             interrupted = true;
             break;
         }
-        let quiet_phase = jobs == usize::MAX;
         let queue = Arc::new(Mutex::new(phase.into_iter().collect::<VecDeque<_>>()));
         let workers = jobs.min(lock(&queue).len());
         // The quiet phase's cases mostly wait (one-second pauses): one thread makes
